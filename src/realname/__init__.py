@@ -1,0 +1,3 @@
+"""realname: real-name phone-number registration with live face verification."""
+
+__version__ = "0.1.0"

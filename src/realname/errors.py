@@ -1,0 +1,58 @@
+"""One exception tree for the whole package.
+
+    RealnameError                      base; ``code`` is a stable machine-readable string
+    ├── BadInputError                  the caller sent something unusable (exit 2, HTTP 4xx)
+    │   ├── ImageError                 not an image, empty, truncated, unsupported pixel format
+    │   │   └── ImageTooLargeError     over the byte or megapixel limit (HTTP 413)
+    │   ├── NoFaceError                no usable face in an image that needs one
+    │   └── DataSourceError            a pairs file / manifest / dataset folder that cannot be read
+    ├── ModelError                     a model file is missing or altered (names the package to install)
+    └── ConfigError                    settings or thresholds file invalid
+
+Every error carries an English ``message`` written for the caller, and a ``code`` that API clients can
+branch on; the API turns them into JSON ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+
+class RealnameError(Exception):
+    code = "error"
+    http_status = 500
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadInputError(RealnameError):
+    code = "bad_input"
+    http_status = 422
+
+
+class ImageError(BadInputError):
+    code = "bad_image"
+
+
+class ImageTooLargeError(ImageError):
+    code = "image_too_large"
+    http_status = 413
+
+
+class NoFaceError(BadInputError):
+    code = "no_face"
+
+
+class DataSourceError(BadInputError):
+    code = "bad_data_source"
+
+
+class ModelError(RealnameError):
+    code = "model_unavailable"
+    http_status = 503
+
+
+class ConfigError(RealnameError):
+    code = "bad_config"
