@@ -46,7 +46,11 @@ def decode_image(
     except UnidentifiedImageError:
         raise ImageError(f"{name} is not an image in a known format (JPEG, PNG, BMP, WebP, TIFF, PGM)",
                          code="not_an_image") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        # PIL refuses headers past twice its own pixel limit before we can read the size ourselves.
+        raise ImageTooLargeError(f"{name} has far more than {max_pixels / 1e6:.0f} megapixels",
+                                 code="too_many_pixels") from None
+    except (OSError, ValueError) as exc:
         raise ImageError(f"{name} could not be read: {exc}", code="not_an_image") from None
     width, height = img.size
     if width * height > max_pixels:
@@ -58,16 +62,11 @@ def decode_image(
     if width < 8 or height < 8:
         raise ImageError(f"{name} is only {width}x{height} pixels", code="image_too_small")
     try:
-        saved_limit = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None  # our limit above is the one that applies
-        try:
-            img.load()
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved_limit
-        img = ImageOps.exif_transpose(img) or img
+        img.load()
+        upright: Image.Image = ImageOps.exif_transpose(img) or img
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{name} is damaged or truncated ({exc})", code="truncated_image") from None
-    return _to_bgr8(img)
+    return _to_bgr8(upright)
 
 
 def read_image(path: str | Path, **limits: int) -> BGRImage:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 
-import cv2
 import dlib
 import numpy as np
 import numpy.typing as npt
@@ -32,11 +31,11 @@ class DlibEmbedder:
 
     def landmarks(self, rgb: npt.NDArray[np.uint8], face: DetectedFace) -> dlib.full_object_detection:
         b = face.box
-        rect = dlib.rectangle(int(round(b.x)), int(round(b.y)), int(round(b.x + b.w)), int(round(b.y + b.h)))
+        rect = dlib.rectangle(round(b.x), round(b.y), round(b.x + b.w), round(b.y + b.h))
         return self._shape(rgb, rect)
 
     def align(self, image: BGRImage, face: DetectedFace) -> BGRImage:
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
         chip = dlib.get_face_chip(rgb, self.landmarks(rgb, face), CHIP_SIZE, CHIP_PADDING)
         return np.ascontiguousarray(np.asarray(chip)[:, :, ::-1])
 

@@ -43,7 +43,7 @@ class FakeEngine:
     def align(self, image: BGRImage, face: DetectedFace, model: str) -> BGRImage:
         b = face.box
         crop = image[int(b.y): int(b.y + b.h), int(b.x): int(b.x + b.w)]
-        return cv2.resize(crop, (112, 112), interpolation=cv2.INTER_AREA)
+        return np.asarray(cv2.resize(crop, (112, 112), interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
     def embed(self, image: BGRImage, face: DetectedFace, model: str) -> Template:
         self.calls.append(f"embed:{model}")

@@ -23,7 +23,7 @@ from realname.images import BGRImage
 
 class LocalEngine:
     name = "local"
-    models: tuple[str, ...] = ("sface", "dlib")
+    models: tuple[str, ...] = ("sface", "sface_mirror", "dlib")
 
     def __init__(self, limits: QualityLimits | None = None) -> None:
         self.limits = limits or QualityLimits()
@@ -44,12 +44,9 @@ class LocalEngine:
     def _mesh(self) -> FaceMesh:
         return FaceMesh()
 
-    def _embedder(self, model: str) -> SFaceEmbedder | DlibEmbedder:
-        if model == "sface":
-            return self._sface
-        if model == "dlib":
-            return self._dlib
-        raise ValueError(f"unknown template model {model!r}; this engine makes {self.models}")
+    def _check(self, model: str) -> None:
+        if model not in self.models:
+            raise ValueError(f"unknown template model {model!r}; this engine makes {self.models}")
 
     def detect(self, image: BGRImage) -> list[DetectedFace]:
         return self._detector.detect(image)
@@ -61,10 +58,16 @@ class LocalEngine:
         return pts.astype(np.float32)
 
     def align(self, image: BGRImage, face: DetectedFace, model: str) -> BGRImage:
-        return self._embedder(model).align(image, face)
+        self._check(model)
+        if model == "dlib":
+            return self._dlib.align(image, face)
+        return self._sface.align(image, face)
 
     def embed(self, image: BGRImage, face: DetectedFace, model: str) -> Template:
-        return self._embedder(model).embed(image, face)
+        self._check(model)
+        if model == "dlib":
+            return self._dlib.embed(image, face)
+        return self._sface.embed(image, face, mirror=model == "sface_mirror")
 
     def quality(self, image: BGRImage) -> QualityReport:
         faces = self.detect(image)
@@ -75,5 +78,5 @@ class LocalEngine:
             pts = self._mesh.landmarks(image, face)
             if pts is not None:
                 eyes = self._mesh.eye_openness(pts)
-                pose = head_pose(pts, image.shape[1], image.shape[0])
+                pose = head_pose(pts)
         return assess(image, faces, face, self.limits, eye_openness=eyes, pose=pose)

@@ -73,10 +73,15 @@ def model_path(key: str) -> Path:
         model = MODEL_FILES[key]
     except KeyError:
         raise ModelError(f"unknown model {key!r}; known: {', '.join(sorted(MODEL_FILES))}") from None
+    return locate(model)
+
+
+def locate(model: ModelFile) -> Path:
+    """Find ``model`` inside its carrier package and check its sha256 (uncached: see :func:`model_path`)."""
     base = package_dir(model.package)
     if base is None:
         raise ModelError(
-            f"model {key!r} comes in the Python package {model.distribution!r}, which is not installed: "
+            f"model {model.key!r} comes in the Python package {model.distribution!r}, which is not installed: "
             f"pip install {model.distribution}"
         )
     path = base / model.relpath

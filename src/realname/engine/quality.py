@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from realname.engine.base import DetectedFace, QualityFinding, QualityReport
 from realname.engine.selection import significant_faces
@@ -36,7 +37,7 @@ def face_crop(image: BGRImage, face: DetectedFace, size: int = 128) -> BGRImage:
     x1, y1 = min(int(b.x + b.w), w), min(int(b.y + b.h), h)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return np.zeros((size, size, 3), np.uint8)
-    return cv2.resize(image[y0:y1, x0:x1], (size, size), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.resize(image[y0:y1, x0:x1], (size, size), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def brightness(crop: BGRImage) -> float:
@@ -48,7 +49,7 @@ def sharpness(crop: BGRImage) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def pose_from_five(landmarks: np.ndarray) -> tuple[float, float, float]:
+def pose_from_five(landmarks: npt.NDArray[np.float32]) -> tuple[float, float, float]:
     """Rough yaw, pitch, roll in degrees from YuNet's five points (right eye, left eye, nose, mouth corners).
 
     Roll is the eye line's angle. Yaw and pitch come from where the nose tip sits relative to the eyes and
@@ -66,7 +67,8 @@ def pose_from_five(landmarks: np.ndarray) -> tuple[float, float, float]:
     rot = np.array([[c, s], [-s, c]])
     eyes_mid, mouth_mid = rot @ ((re + le) / 2), rot @ ((rm + lm) / 2)
     n = rot @ nose
-    yaw = math.degrees(math.atan2(n[0] - (eyes_mid[0] + mouth_mid[0]) / 2, 0.6 * iod))
+    # Sign as in realname.engine.mesh.head_pose: > 0 when the face turns toward the image's left.
+    yaw = -math.degrees(math.atan2(n[0] - (eyes_mid[0] + mouth_mid[0]) / 2, 0.6 * iod))
     span = mouth_mid[1] - eyes_mid[1]
     ratio = (n[1] - eyes_mid[1]) / span if abs(span) > 1e-6 else 0.5
     # Level faces sit near 0.55 on frontal photos; every 0.1 is roughly 12 degrees.

@@ -1,4 +1,9 @@
-"""SFace embeddings (OpenCV's FaceRecognizerSF), aligned on YuNet's five landmarks."""
+"""SFace embeddings (OpenCV's FaceRecognizerSF), aligned on YuNet's five landmarks.
+
+Two templates come from here: ``sface`` (the aligned face) and ``sface_mirror`` (the same crop mirrored).
+Their sum is a steadier template under small pose and lighting asymmetries (test-time augmentation); the
+matcher pays for the mirror only when the plain score is not already decisive.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,14 @@ from realname.engine.base import DetectedFace, Template
 from realname.engine.models import model_path
 from realname.images import BGRImage
 
-MODEL = "sface"
+PLAIN = "sface"
+MIRROR = "sface_mirror"
 
 
 class SFaceEmbedder:
-    name = MODEL
-
-    def __init__(self, *, flip: bool = True) -> None:
+    def __init__(self) -> None:
         self._path = str(model_path("sface"))
-        self._flip = flip
-        self._local = threading.local()
+        self._local = threading.local()  # OpenCV nets keep per-call state: one per thread
 
     def _net(self) -> cv2.FaceRecognizerSF:
         net = getattr(self._local, "net", None)
@@ -30,18 +33,12 @@ class SFaceEmbedder:
         return net
 
     def align(self, image: BGRImage, face: DetectedFace) -> BGRImage:
-        aligned: BGRImage = self._net().alignCrop(image, face.as_yunet_row())
-        return aligned
+        return np.asarray(self._net().alignCrop(image, face.as_yunet_row()), dtype=np.uint8)
 
-    def embed(self, image: BGRImage, face: DetectedFace) -> Template:
-        net = self._net()
+    def embed(self, image: BGRImage, face: DetectedFace, *, mirror: bool = False) -> Template:
         crop = self.align(image, face)
-        vec = net.feature(crop).reshape(-1).astype(np.float32)
+        if mirror:
+            crop = np.ascontiguousarray(crop[:, ::-1])
+        vec = self._net().feature(crop).reshape(-1).astype(np.float32)
         vec /= max(float(np.linalg.norm(vec)), 1e-12)
-        if self._flip:
-            # Mirror test-time augmentation: the sum of a face's and its mirror's embedding is steadier
-            # under small pose and lighting asymmetries.
-            mirrored = net.feature(cv2.flip(crop, 1)).reshape(-1).astype(np.float32)
-            vec = vec + mirrored / max(float(np.linalg.norm(mirrored)), 1e-12)
-            vec /= max(float(np.linalg.norm(vec)), 1e-12)
-        return Template(MODEL, vec)
+        return Template(MIRROR if mirror else PLAIN, vec)

@@ -1,4 +1,9 @@
-"""YuNet face detector (OpenCV's FaceDetectorYN) with the retries that keep failures to acquire rare."""
+"""YuNet face detector (OpenCV's FaceDetectorYN) with the retries that keep failures to acquire rare.
+
+Detection runs first on a small copy (fast: a face at the counter is large), and only when that finds no
+face, or only a small one whose landmarks would be coarse, on larger copies and with lower score thresholds.
+Small images (ID-chip portraits are 102x126) are enlarged so the landmarks sit on a finer grid.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,20 @@ import numpy as np
 
 from realname.engine.base import DetectedFace
 from realname.engine.models import model_path
+from realname.engine.selection import primary_face
 from realname.images import BGRImage
 
-# Large frames are searched at this size: a face at the counter fills far more than YuNet's 10-pixel minimum,
-# and the detector's cost grows with the pixel count.
-MAX_SIDE = 640
-# Small images (ID-chip portraits are 102x126) are enlarged so YuNet's landmarks sit on a finer grid.
-MIN_SIDE = 256
-# (scale factor on top of the above, score threshold): the first pass that finds a face wins.
-PASSES: tuple[tuple[float, float], ...] = ((1.0, 0.6), (2.0, 0.5), (2.0, 0.3), (1.0, 0.2))
+MIN_SIDE = 200  # smaller images are enlarged to this
+FAST_SIDE = 320  # first look
+FULL_SIDE = 1280  # later looks; twice that when enlarging for a last try
+# A pass is accepted when its primary face is at least this many pixels tall at the scale searched.
+GOOD_FACE = 64
+
+
+def _scale(longest: int, side: int) -> float:
+    if longest < MIN_SIDE:
+        return MIN_SIDE / longest
+    return min(1.0, side / longest)
 
 
 class YuNetDetector:
@@ -32,27 +42,32 @@ class YuNetDetector:
             self._local.det = det
         return det
 
+    def _run(self, image: BGRImage, scale: float, threshold: float) -> list[DetectedFace]:
+        work = image if scale == 1.0 else cv2.resize(
+            image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        det = self._detector()
+        det.setInputSize((work.shape[1], work.shape[0]))
+        det.setScoreThreshold(threshold)
+        _, rows = det.detect(work)
+        if rows is None:
+            return []
+        faces = [DetectedFace.from_yunet_row(r, scale) for r in np.asarray(rows)]
+        return [f for f in faces if f.box.w > 1 and f.box.h > 1]
+
     def detect(self, image: BGRImage) -> list[DetectedFace]:
         h, w = image.shape[:2]
-        longest, shortest = max(h, w), min(h, w)
-        base = 1.0
-        if longest > MAX_SIDE:
-            base = MAX_SIDE / longest
-        elif longest < MIN_SIDE:
-            base = MIN_SIDE / longest
-        det = self._detector()
-        for factor, threshold in PASSES:
-            scale = base * factor
-            if shortest * scale > 4 * MAX_SIDE:
+        fast, full = _scale(max(h, w), FAST_SIDE), _scale(max(h, w), FULL_SIDE)
+        passes = ((fast, 0.6), (full, 0.6), (2 * full, 0.5), (2 * full, 0.3), (full, 0.2))
+        found: list[DetectedFace] = []
+        tried: set[tuple[float, float]] = set()
+        for scale, threshold in passes:
+            if (scale, threshold) in tried:
                 continue
-            work = image if scale == 1.0 else cv2.resize(
-                image, None, fx=scale, fy=scale,
-                interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
-            )
-            det.setInputSize((work.shape[1], work.shape[0]))
-            det.setScoreThreshold(threshold)
-            _, rows = det.detect(work)
-            if rows is not None and len(rows):
-                faces = [DetectedFace.from_yunet_row(r, scale) for r in np.asarray(rows)]
-                return [f for f in faces if f.box.w > 1 and f.box.h > 1]
-        return []
+            tried.add((scale, threshold))
+            faces = self._run(image, scale, threshold)
+            if faces:
+                found = faces
+                best = primary_face(faces, w, h)
+                if best is not None and best.box.h * scale >= GOOD_FACE:
+                    return faces
+        return found

@@ -31,6 +31,9 @@ def best_accuracy_threshold(scores: Scores, same: Labels) -> float:
     imp_below = np.concatenate([[0], np.cumsum(~y)])
     gen_above = int(y.sum()) - np.concatenate([[0], np.cumsum(y)])
     correct = imp_below + gen_above
+    # Only split between distinct scores: no threshold separates equal ones (all -inf pairs share the floor).
+    valid = np.r_[True, s_sorted[1:] > s_sorted[:-1], True]
+    correct = np.where(valid, correct, -1)
     i = int(np.argmax(correct))
     if i == 0:
         return float(s_sorted[0] - 1e-6)
@@ -70,9 +73,9 @@ def tenfold_accuracy(scores: Scores, same: Labels, folds: npt.NDArray[np.int64])
 
 def roc(scores: Scores, same: Labels) -> tuple[Scores, Scores, Scores]:
     """False accept rate, true accept rate and threshold at every distinct score, thresholds descending."""
-    s = _finite_floor(scores)
-    thresholds = np.unique(s)[::-1]
-    gen, imp = s[same], s[~same]
+    thresholds = np.unique(_finite_floor(scores))[::-1]
+    # Rates from the raw scores: a -inf pair (no face) is rejected even at the lowest threshold.
+    gen, imp = scores[same], scores[~same]
     gen_sorted, imp_sorted = np.sort(gen), np.sort(imp)
     tar = 1.0 - np.searchsorted(gen_sorted, thresholds, side="left") / max(len(gen), 1)
     far = 1.0 - np.searchsorted(imp_sorted, thresholds, side="left") / max(len(imp), 1)
@@ -88,7 +91,7 @@ def tar_at_far(scores: Scores, same: Labels, target_far: float) -> tuple[float, 
     far, tar, th = roc(scores, same)
     ok = far <= target_far
     if not ok.any():
-        return 0.0, float(th[0])
+        return 0.0, float(np.nextafter(th[0], np.inf))
     i = int(np.flatnonzero(ok)[-1])
     return float(tar[i]), float(th[i])
 
@@ -112,6 +115,8 @@ def threshold_for_fmr(impostor_scores: Scores, fmr: float) -> float:
     if imp.size == 0:
         raise ValueError("no impostor pairs to calibrate on")
     allowed = int(np.floor(fmr * imp.size))  # impostors that may score at or above the threshold
+    if (allowed + 1) / imp.size <= fmr:  # floor() of a product that rounded just below an integer
+        allowed += 1
     if allowed >= imp.size:
         return float(imp[0])
     # Accept strictly above the (n - allowed)-th impostor score.

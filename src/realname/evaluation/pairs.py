@@ -63,7 +63,9 @@ def load_lfw(root: Path, protocol: str = "pairs.txt") -> PairSet:
         raise DataSourceError(f"{root}: no {protocol} (the LFW pairs list) in this folder")
     lines = [ln.split() for ln in pairs_file.read_text().splitlines() if ln.strip()]
     per_fold = 0
-    if lines and len(lines[0]) == 2 and all(x.isdigit() for x in lines[0]):
+    if lines and len(lines[0]) == 1 and lines[0][0].isdigit():
+        lines = lines[1:]  # View 1 files may start with their pair count
+    elif lines and len(lines[0]) == 2 and all(x.isdigit() for x in lines[0]):
         folds, per_fold = int(lines[0][0]), int(lines[0][1])
         lines = lines[1:]
         if len(lines) != folds * per_fold * 2:
@@ -71,6 +73,9 @@ def load_lfw(root: Path, protocol: str = "pairs.txt") -> PairSet:
     out: list[Pair] = []
     for i, row in enumerate(lines):
         fold = i // (2 * per_fold) if per_fold else 0
+        numbers = [row[1], row[2]] if len(row) == 3 else [row[1], row[3]] if len(row) == 4 else []
+        if not all(n.isdigit() for n in numbers):
+            raise DataSourceError(f"{pairs_file}, line {i + 1}: image numbers must be digits: {' '.join(row)}")
         if len(row) == 3:
             out.append(Pair(_lfw_path(images, row[0], row[1]), _lfw_path(images, row[0], row[2]), True, fold))
         elif len(row) == 4:
@@ -91,7 +96,7 @@ def load_csv(path: Path) -> PairSet:
                                       "expected left,right,same")
             out = []
             for i, row in enumerate(reader):
-                same = row["same"].strip().lower()
+                same = (row["same"] or "").strip().lower()
                 if same not in {"1", "0", "true", "false", "yes", "no"}:
                     raise DataSourceError(f"{path}, row {i + 2}: same={row['same']!r}, expected 1 or 0")
                 out.append(Pair(base / row["left"], base / row["right"],
@@ -136,7 +141,7 @@ def build_identity_pairs(name: str, people: dict[str, list[Path]], per_identity:
     possible = sum(len(people[a]) * len(people[b]) for a, b in itertools.combinations(ids, 2))
     target = min(len(genuine), possible)
     while len(impostor) < target:
-        a, b = rng.sample(ids, 2)
+        a, b = sorted(rng.sample(ids, 2))  # one order per pair of people, so (x, y) and (y, x) are one pair
         impostor.add((rng.choice(people[a]), rng.choice(people[b])))
     rows = [(left, right, True) for left, right in genuine] + [(left, right, False) for left, right in
                                                                sorted(impostor)]

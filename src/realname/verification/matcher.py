@@ -3,10 +3,11 @@
 Strategies (``Settings.engine``):
 - ``sface``: SFace cosine only (fast).
 - ``dlib``: dlib ResNet cosine only.
-- ``fusion``: both models, z-normalised on impostor statistics and averaged with calibrated weights.
-- ``cascade`` (default): SFace first; dlib is computed only when SFace's score falls between the calibrated
-  fast-reject and fast-accept bounds, where fusion changes decisions. Same accuracy as fusion near the
-  threshold, SFace's cost for the clear cases.
+- ``fusion``: SFace with its mirror (test-time augmentation) and dlib, each cosine z-normalised on impostor
+  statistics, then weighted (the weights and statistics come from the thresholds file).
+- ``cascade`` (default): plain SFace first; the mirror and dlib are computed only when SFace's score falls
+  between the calibrated fast-reject and fast-accept bounds, and then fusion decides. Fusion's accuracy
+  where it matters, plain SFace's cost for the clear cases (about nine pairs in ten on LFW).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+
 from realname.engine.base import DetectedFace, FaceEngine, QualityReport, Template
 from realname.engine.quality import assess
 from realname.engine.selection import primary_face
 from realname.errors import NoFaceError
 from realname.images import BGRImage
+from realname.verification.scoring import STRATEGY_MODELS, combine, needs_second
 from realname.verification.thresholds import OperatingPoint, StrategyName, Thresholds
 
 
@@ -41,9 +45,10 @@ def decide(score: float, point: OperatingPoint) -> Decision:
     return Decision.MATCH if score >= point.threshold else Decision.NO_MATCH
 
 
-def models_for(strategy: StrategyName) -> tuple[str, ...]:
-    return {"sface": ("sface",), "dlib": ("dlib",), "fusion": ("sface", "dlib"),
-            "cascade": ("sface", "dlib")}[strategy]
+def tta(plain: Template, mirror: Template) -> Template:
+    """SFace's test-time-augmented template: the face's and its mirror's embeddings, summed."""
+    v = plain.vector + mirror.vector
+    return Template("sface_tta", (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32))
 
 
 @dataclass
@@ -78,21 +83,6 @@ class MatchResult:
     seconds: float
 
 
-def cascade_score(thresholds: Thresholds, sface: float, dlib: float | None) -> Score:
-    """The cascade's score. On the fast path it is SFace's z-score scaled to the fused scale (what fusion
-    would give if dlib agreed); that value is only ever far from the threshold, by the bounds' calibration."""
-    if dlib is None:
-        n = thresholds.normalisation["sface"]
-        total = sum(thresholds.fusion_weights.values())
-        return Score(total * (sface - n.mean) / n.std, "sface-fast", {"sface": sface})
-    scores = {"sface": sface, "dlib": dlib}
-    return Score(thresholds.fused(scores), "fusion", scores)
-
-
-def needs_second_model(thresholds: Thresholds, sface: float) -> bool:
-    return thresholds.cascade.fast_reject < sface < thresholds.cascade.fast_accept
-
-
 class Matcher:
     def __init__(self, engine: FaceEngine, thresholds: Thresholds, strategy: StrategyName) -> None:
         self.engine = engine
@@ -124,21 +114,28 @@ class Matcher:
         return side.templates[m]
 
     def score(self, a: FaceSide, b: FaceSide) -> Score:
-        def cos(model: str) -> float:
-            return self.template(a, model).similarity(self.template(b, model))
+        """Cosines for the models the strategy needs (the cascade adds its second stage only when plain
+        SFace is not decisive), combined by :func:`realname.verification.scoring.combine`."""
+        models = STRATEGY_MODELS[self.strategy]
+        cos: dict[str, float] = {}
+        for model in models:
+            if self.strategy == "cascade" and model != "sface" and not bool(
+                    needs_second(self.thresholds, np.array([cos["sface"]]))[0]):
+                break
+            cos[model] = self._cos(a, b, model)
+        stage = self.strategy if self.strategy != "cascade" else (
+            "fusion" if len(cos) > 1 else "sface-fast")
+        arrays = {m: np.array([cos.get(m, 0.0)]) for m in models}
+        value = float(combine(self.thresholds, self.strategy, arrays)[0])
+        return Score(value, stage, cos)
 
-        if self.strategy == "sface":
-            s = cos("sface")
-            return Score(s, "sface", {"sface": s})
-        if self.strategy == "dlib":
-            s = cos("dlib")
-            return Score(s, "dlib", {"dlib": s})
-        if self.strategy == "fusion":
-            scores = {"sface": cos("sface"), "dlib": cos("dlib")}
-            return Score(self.thresholds.fused(scores), "fusion", scores)
-        first = cos("sface")
-        second = cos("dlib") if needs_second_model(self.thresholds, first) else None
-        return cascade_score(self.thresholds, first, second)
+    def _cos(self, a: FaceSide, b: FaceSide, model: str) -> float:
+        if model == "sface_tta" and self.engine.name != "fake":
+            return self._tta(a).similarity(self._tta(b))
+        return self.template(a, model).similarity(self.template(b, model))
+
+    def _tta(self, side: FaceSide) -> Template:
+        return tta(self.template(side, "sface"), self.template(side, "sface_mirror"))
 
     def compare(self, document: BGRImage, live: BGRImage) -> MatchResult:
         t0 = time.perf_counter()

@@ -1,0 +1,1 @@
+"""The ``realname`` command: a thin layer over the same services the API uses."""

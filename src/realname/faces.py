@@ -1,0 +1,82 @@
+"""The face services the CLI and the API share: compare two images, judge one image's quality.
+
+Built from :class:`~realname.config.Settings`; the engine and its models load on first use, so creating
+the service (and the app) is instant.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import Any
+
+from realname.config import Settings
+from realname.engine import build_engine
+from realname.engine.base import FaceEngine, QualityReport
+from realname.images import BGRImage, decode_image
+from realname.verification.matcher import Matcher, MatchResult
+from realname.verification.thresholds import StrategyName, Thresholds, load_thresholds
+
+
+class FaceService:
+    def __init__(self, settings: Settings, engine: FaceEngine | None = None) -> None:
+        self.settings = settings
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    @cached_property
+    def engine(self) -> FaceEngine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = build_engine("fake" if self.settings.engine == "fake" else "local")
+            return self._engine
+
+    @cached_property
+    def thresholds(self) -> Thresholds:
+        return load_thresholds(self.settings.thresholds_file)
+
+    @cached_property
+    def matcher(self) -> Matcher:
+        strategy: StrategyName = "sface" if self.settings.engine == "fake" else self.settings.engine
+        return Matcher(self.engine, self.thresholds, strategy)
+
+    def decode(self, data: bytes, name: str) -> BGRImage:
+        return decode_image(data, name=name, max_bytes=self.settings.max_upload_bytes,
+                            max_pixels=self.settings.max_image_pixels)
+
+    def compare(self, document: BGRImage, live: BGRImage) -> MatchResult:
+        return self.matcher.compare(document, live)
+
+    def quality(self, image: BGRImage) -> QualityReport:
+        return self.engine.quality(image)
+
+
+def quality_json(report: QualityReport) -> dict[str, Any]:
+    return {
+        "acceptable": report.acceptable,
+        "faces": report.faces,
+        "findings": [
+            {"code": f.code, "message": f.message, "value": f.value, "limit": f.limit} for f in report.findings
+        ],
+        "measures": {k: round(v, 3) for k, v in report.measures.items()},
+    }
+
+
+def match_json(result: MatchResult, thresholds: Thresholds) -> dict[str, Any]:
+    """The full record (for the audit trail and machine callers); the clerk sees only ``decision``."""
+    p = result.point
+    return {
+        "decision": result.decision.for_clerk,
+        "result": result.decision.value,
+        "score": round(result.score, 6),
+        "engine": result.strategy,
+        "stage": result.stage,
+        "model_scores": {k: round(v, 6) for k, v in result.model_scores.items()},
+        "threshold": {"match_at_or_above": p.threshold, "review_from": p.review_low,
+                      "review_below": p.review_high},
+        "thresholds_provenance": {"dataset": thresholds.provenance.dataset,
+                                  "target_fmr": thresholds.provenance.target_fmr,
+                                  "created": thresholds.provenance.created},
+        "quality": {"document": quality_json(result.document), "live": quality_json(result.live)},
+        "elapsed_ms": round(result.seconds * 1000, 1),
+    }
