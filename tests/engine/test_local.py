@@ -84,3 +84,9 @@ def test_turned_head_is_reported(local_engine) -> None:  # type: ignore[no-untyp
                              borderMode=cv2.BORDER_REFLECT101)
     codes = {f.code for f in local_engine.quality(rotated).findings}
     assert "head_tilted_sideways" in codes
+
+
+def test_blurred_photo_is_reported(local_engine) -> None:  # type: ignore[no-untyped-def]
+    img = read_image(lfw_image("Abel_Pacheco", 1))
+    codes = {f.code for f in local_engine.quality(cv2.GaussianBlur(img, (0, 0), 4)).findings}
+    assert "blurred" in codes

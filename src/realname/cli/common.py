@@ -15,8 +15,9 @@ from realname.config import Settings
 from realname.errors import BadInputError, RealnameError
 
 EXIT_BAD_INPUT = 2
-err = Console(stderr=True)
-out = Console()
+# Piped output (CI logs, files) gets a wide fixed width so report tables are not squeezed to 80 columns.
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+out = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def settings(**overrides: Any) -> Settings:
