@@ -5,7 +5,9 @@
     │   ├── ImageError                 not an image, empty, truncated, unsupported pixel format
     │   │   └── ImageTooLargeError     over the byte or megapixel limit (HTTP 413)
     │   ├── NoFaceError                no usable face in an image that needs one
-    │   └── DataSourceError            a pairs file / manifest / dataset folder that cannot be read
+    │   ├── DataSourceError            a pairs file / manifest / dataset folder that cannot be read
+    │   ├── VideoError                 a clip that cannot be read, or holds no frames
+    │   └── ChallengeError             a liveness challenge that is expired, altered, reused or malformed
     ├── ModelError                     a model file is missing or altered (names the package to install)
     └── ConfigError                    settings or thresholds file invalid
 
@@ -47,6 +49,15 @@ class NoFaceError(BadInputError):
 
 class DataSourceError(BadInputError):
     code = "bad_data_source"
+
+
+class VideoError(BadInputError):
+    code = "bad_video"
+
+
+class ChallengeError(BadInputError):
+    code = "challenge_invalid"
+    http_status = 403
 
 
 class ModelError(RealnameError):

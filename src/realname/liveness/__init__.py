@@ -1,0 +1,1 @@
+"""Active liveness: server-issued random challenges, per-frame analysis, and the decision with its checks."""

@@ -1,0 +1,96 @@
+"""Per-frame measurements for liveness, from MediaPipe FaceMesh in video (tracking) mode.
+
+One :class:`FrameAnalyzer` per session: FaceMesh in video mode tracks the face from frame to frame, which is
+both faster than detecting anew and steadier. Every measure is in units that do not depend on the frame size
+(angles in degrees, ratios, box as fractions of the frame), so thresholds carry across cameras.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from realname.engine.mesh import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, head_pose
+from realname.images import BGRImage
+
+# Inner lips (upper, lower) and mouth corners.
+LIP_UPPER, LIP_LOWER, MOUTH_LEFT, MOUTH_RIGHT = 13, 14, 78, 308
+Points = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class FrameFeatures:
+    t: float  # seconds from the session's first frame
+    faces: int
+    box: tuple[float, float, float, float] | None = None  # x, y, w, h as fractions of the frame
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+    ear_left: float = 0.0
+    ear_right: float = 0.0
+    mouth: float = 0.0  # inner-lip gap over mouth width
+    sharpness: float = 0.0
+    brightness: float = 0.0
+    points: Points | None = None  # 478 x 3 landmark points in pixels (kept only while the session runs)
+
+    @property
+    def ear(self) -> float:
+        return (self.ear_left + self.ear_right) / 2
+
+
+def mouth_opening(p: Points) -> float:
+    width = float(np.linalg.norm(p[MOUTH_LEFT, :2] - p[MOUTH_RIGHT, :2]))
+    return float(np.linalg.norm(p[LIP_UPPER, :2] - p[LIP_LOWER, :2]) / width) if width > 1e-6 else 0.0
+
+
+def measure(points: Points, faces: int, t: float, frame: BGRImage) -> FrameFeatures:
+    """Features of the first face's landmarks (pure; the analyzer supplies the landmarks)."""
+    h, w = frame.shape[:2]
+    x0, y0 = points[:, 0].min(), points[:, 1].min()
+    x1, y1 = points[:, 0].max(), points[:, 1].max()
+    yaw, pitch, roll = head_pose(points)
+    xa, ya = int(max(x0, 0)), int(max(y0, 0))
+    xb, yb = int(min(x1, w)), int(min(y1, h))
+    sharp = bright = 0.0
+    if xb - xa > 4 and yb - ya > 4:
+        grey = cv2.cvtColor(frame[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY)
+        grey = cv2.resize(grey, (96, 96), interpolation=cv2.INTER_AREA).astype(np.float64)
+        bright = float(grey.mean())
+        sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var() / max(float(grey.var()), 1.0))
+    return FrameFeatures(
+        t=t, faces=faces, box=(x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h),
+        yaw=yaw, pitch=pitch, roll=roll,
+        ear_left=eye_aspect_ratio(points, LEFT_EYE), ear_right=eye_aspect_ratio(points, RIGHT_EYE),
+        mouth=mouth_opening(points), sharpness=sharp, brightness=bright, points=points,
+    )
+
+
+class FrameAnalyzer:
+    """FaceMesh in video mode, up to two faces (so a second person in view is noticed)."""
+
+    def __init__(self) -> None:
+        from mediapipe.python.solutions import face_mesh
+
+        self._mesh: Any = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=2, refine_landmarks=True,
+                                             min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        self._lock = threading.Lock()
+
+    def analyse(self, frame: BGRImage, t: float) -> FrameFeatures:
+        h, w = frame.shape[:2]
+        with self._lock:
+            result = self._mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        faces = result.multi_face_landmarks or []
+        if not faces:
+            return FrameFeatures(t=t, faces=0)
+        # The largest face is the customer's.
+        clouds = [np.array([(p.x * w, p.y * h, p.z * w) for p in f.landmark], dtype=np.float64) for f in faces]
+        clouds.sort(key=lambda c: float(np.ptp(c[:, 0]) * np.ptp(c[:, 1])), reverse=True)
+        return measure(clouds[0], len(clouds), t, frame)
+
+    def close(self) -> None:
+        self._mesh.close()

@@ -1,0 +1,270 @@
+"""One live check: frames go in as they arrive (``feed``), the decision comes out at the end (``result``).
+
+Every check reports its measured value and its limit, and a failed check carries a reason a clerk can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from realname.engine.base import FaceEngine, Template
+from realname.engine.selection import primary_face
+from realname.errors import VideoError
+from realname.images import BGRImage
+from realname.liveness.actions import ActionLimits, Event, baseline, detect_events, match_challenge
+from realname.liveness.challenges import Action
+from realname.liveness.checks import frame_signature, largest_jump, max_planar_residual
+from realname.liveness.features import FrameAnalyzer, FrameFeatures
+
+REASONS = {
+    "action_missing": "Do the action shown on the screen",
+    "turn_further": "Turn the head further",
+    "not_frontal_between": "Look straight at the camera between the movements",
+    "action_too_slow": "Do each action as soon as it is shown",
+    "no_face": "Keep the face inside the oval",
+    "multiple_faces": "Only one person may be in view",
+    "face_left_frame": "Keep the face inside the oval",
+    "different_person": "The same person must stay in front of the camera",
+    "flat_motion": "Presentation attack suspected: hold the camera still and turn your own head",
+    "timestamps": "Capture problem: restart the live check",
+    "frame_rate": "Capture problem: the camera is too slow or the clip too short",
+    "repeated_frames": "Capture problem: the video froze; restart the live check",
+    "cut_in_video": "Hold the camera still",
+    "too_short": "The live check ended too early",
+}
+
+
+@dataclass(frozen=True)
+class LivenessLimits:
+    actions: ActionLimits = field(default_factory=ActionLimits)
+    action_window: float = 6.0  # seconds allowed for each action after the previous one
+    max_gap: float = 0.5  # seconds the face may be lost
+    min_fps: float = 5.0
+    max_fps: float = 120.0
+    min_frames: int = 8
+    max_repeat_share: float = 0.2  # share of frames identical to the one before
+    max_jump: float = 0.6  # face widths between consecutive frames, inside an action
+    min_planar_residual: float = 0.012  # of face width, at the head turns' peaks
+    same_person: float = 0.3579  # SFace cosine; the packaged threshold at FMR 1e-3
+    keep_every: float = 0.2  # seconds between frames kept for embeddings
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    value: float | str | None
+    limit: float | str | None
+    reason: str | None = None  # reason code when failed
+
+
+@dataclass(frozen=True)
+class LivenessResult:
+    passed: bool
+    checks: list[Check]
+    events: list[Event]
+    matched: list[Event | None]
+    best_frame: BGRImage | None
+    best_frame_time: float | None
+    frames: int
+
+    @property
+    def reasons(self) -> list[str]:
+        return [c.reason for c in self.checks if not c.passed and c.reason]
+
+    @property
+    def advice(self) -> list[str]:
+        return list(dict.fromkeys(REASONS.get(r, r) for r in self.reasons))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "reasons": self.reasons,
+            "advice": self.advice,
+            "checks": [{"name": c.name, "passed": c.passed, "value": _round(c.value), "limit": _round(c.limit),
+                        "reason": c.reason} for c in self.checks],
+            "timeline": [{"action": e.action.value, "start": round(e.start, 3), "peak": round(e.peak, 3),
+                          "end": round(e.end, 3), "value": round(e.value, 3)} for e in self.events],
+            "best_frame_time": self.best_frame_time,
+            "frames": self.frames,
+        }
+
+
+def _round(v: float | str | None) -> float | str | None:
+    return round(v, 4) if isinstance(v, float) else v
+
+
+class LivenessSession:
+    def __init__(self, challenge: Sequence[Action], engine: FaceEngine | None = None,
+                 limits: LivenessLimits | None = None, analyzer: FrameAnalyzer | None = None) -> None:
+        self.challenge = tuple(challenge)
+        self.engine = engine
+        self.limits = limits or LivenessLimits()
+        self._analyzer = analyzer or FrameAnalyzer()
+        self.frames: list[FrameFeatures] = []
+        self._kept: list[tuple[float, BGRImage]] = []
+        self._signatures: list[bytes] = []
+        self._t0: float | None = None
+        self._last_t: float | None = None
+        self._bad_timestamps = 0
+
+    def feed(self, frame: BGRImage, timestamp: float) -> FrameFeatures:
+        """Analyse one frame; ``timestamp`` in seconds (any origin, must increase)."""
+        if self._t0 is None:
+            self._t0 = timestamp
+        if self._last_t is not None and timestamp <= self._last_t:
+            self._bad_timestamps += 1
+        self._last_t = timestamp
+        t = timestamp - self._t0
+        features = self._analyzer.analyse(frame, t)
+        self.frames.append(features)
+        self._signatures.append(frame_signature(frame))
+        if features.faces == 1 and (not self._kept or t - self._kept[-1][0] >= self.limits.keep_every):
+            self._kept.append((t, frame.copy()))
+        return features
+
+    def result(self) -> LivenessResult:
+        lim = self.limits
+        frames = self.frames
+        checks: list[Check] = []
+        if not frames:
+            raise VideoError("no frames were received", code="no_frames")
+        seen = [f for f in frames if f.faces >= 1]
+        duration = frames[-1].t - frames[0].t
+        checks.append(Check("frames", len(frames) >= lim.min_frames, float(len(frames)), float(lim.min_frames),
+                            "too_short"))
+        if not seen:
+            checks.append(Check("face_present", False, 0.0, 1.0, "no_face"))
+            return self._finish(checks, [], [None] * len(self.challenge))
+
+        # Capture integrity.
+        fps = (len(frames) - 1) / duration if duration > 0 else 0.0
+        checks.append(Check("timestamps_increasing", self._bad_timestamps == 0, float(self._bad_timestamps), 0.0,
+                            "timestamps"))
+        checks.append(Check("frame_rate", lim.min_fps <= fps <= lim.max_fps, fps, f"{lim.min_fps}-{lim.max_fps}",
+                            "frame_rate"))
+        repeats = sum(a == b for a, b in zip(self._signatures, self._signatures[1:], strict=False))
+        share = repeats / max(len(frames) - 1, 1)
+        checks.append(Check("repeated_frames", share <= lim.max_repeat_share, share, lim.max_repeat_share,
+                            "repeated_frames"))
+
+        # One face, always in view.
+        crowded = sum(f.faces > 1 for f in frames)
+        checks.append(Check("one_face", crowded == 0, float(crowded), 0.0, "multiple_faces"))
+        gap = _longest_gap(frames)
+        checks.append(Check("face_in_view", gap <= lim.max_gap, gap, lim.max_gap, "face_left_frame"))
+
+        # Actions, in order, each in its window, frontal between head moves.
+        events = detect_events(frames, lim.actions)
+        matched, problem = match_challenge(events, self.challenge, frames, lim.actions)
+        missing = [a.value for a, e in zip(self.challenge, matched, strict=True) if e is None]
+        reason = "action_missing"
+        if missing and any(Action(m).is_head_move for m in missing) and _almost_turned(frames, lim):
+            reason = "turn_further"
+        checks.append(Check("actions_in_order", not missing, ",".join(missing) or "all done",
+                            ",".join(a.value for a in self.challenge), reason))
+        if problem == "not_frontal_between":
+            checks.append(Check("frontal_between_moves", False, "no", "yes", problem))
+        slow = _slowest(matched)
+        checks.append(Check("action_window", slow <= lim.action_window, slow, lim.action_window, "action_too_slow"))
+        cut = max((largest_jump(frames, e.start, e.end) for e in matched if e is not None), default=0.0)
+        checks.append(Check("no_cut", cut <= lim.max_jump, cut, lim.max_jump, "cut_in_video"))
+
+        # 3-D motion during head turns.
+        base = baseline(frames, lim.actions)
+        turns = [e for e in matched if e is not None and e.action in (Action.TURN_LEFT, Action.TURN_RIGHT)]
+        if turns and base is not None:
+            ref = min(seen[: max(3, len(seen) // 5)], key=lambda f: abs(f.yaw - base.yaw))
+            residual = max_planar_residual(frames, ref, [e.peak for e in turns])
+            checks.append(Check("3d_motion", residual >= lim.min_planar_residual, residual,
+                                lim.min_planar_residual, "flat_motion"))
+
+        # Same person at the start, during and after the actions.
+        if self.engine is not None:
+            sims = self._same_person()
+            if sims is not None:
+                low = min(sims)
+                checks.append(Check("same_person", low >= lim.same_person, low, lim.same_person, "different_person"))
+        return self._finish(checks, events, matched)
+
+    def _finish(self, checks: list[Check], events: list[Event], matched: list[Event | None]) -> LivenessResult:
+        best = self._best_frame()
+        return LivenessResult(all(c.passed for c in checks), checks, events, matched,
+                              best[1] if best else None, best[0] if best else None, len(self.frames))
+
+    def _templates(self) -> list[Template]:
+        """SFace templates of three kept frames: early, middle and late."""
+        assert self.engine is not None
+        if len(self._kept) < 2:
+            return []
+        picks = sorted({0, len(self._kept) // 2, len(self._kept) - 1})
+        out = []
+        for i in picks:
+            img = self._kept[i][1]
+            face = primary_face(self.engine.detect(img), img.shape[1], img.shape[0])
+            if face is not None:
+                model = "fake" if self.engine.name == "fake" else "sface"
+                out.append(self.engine.embed(img, face, model))
+        return out
+
+    def _same_person(self) -> list[float] | None:
+        ts = self._templates()
+        if len(ts) < 2:
+            return None
+        return [a.similarity(b) for i, a in enumerate(ts) for b in ts[i + 1:]]
+
+    def _best_frame(self) -> tuple[float, BGRImage] | None:
+        """The most frontal, sharpest kept frame with open eyes: the one matched against the ID portrait."""
+        if not self._kept:
+            return None
+        feats = {f.t: f for f in self.frames}
+        base = baseline(self.frames, self.limits.actions)
+
+        def score(item: tuple[float, BGRImage]) -> float:
+            f = feats.get(item[0])
+            if f is None or base is None:
+                return -1e9
+            eyes = 1.0 if f.ear >= 0.85 * base.ear_open else 0.0
+            return -abs(f.yaw - base.yaw) - abs(f.pitch - base.pitch) + 10 * eyes + 100 * f.sharpness
+
+        return max(self._kept, key=score)
+
+    def close(self) -> None:
+        self._analyzer.close()
+
+
+def _longest_gap(frames: Sequence[FrameFeatures]) -> float:
+    worst, last = 0.0, None
+    for f in frames:
+        if f.faces >= 1:
+            last = f.t
+        elif last is not None:
+            worst = max(worst, f.t - last)
+    if last is None:
+        return frames[-1].t - frames[0].t
+    return worst
+
+
+def _slowest(matched: Sequence[Event | None]) -> float:
+    prev, worst = 0.0, 0.0
+    for e in matched:
+        if e is not None:
+            worst = max(worst, e.peak - prev)
+            prev = e.peak
+    return worst
+
+
+def _almost_turned(frames: Sequence[FrameFeatures], lim: LivenessLimits) -> bool:
+    base = baseline(frames, lim.actions)
+    if base is None:
+        return False
+    most = max((abs(f.yaw - base.yaw) for f in frames if f.faces >= 1), default=0.0)
+    return 0.5 * lim.actions.turn_degrees <= most < lim.actions.turn_degrees
+
+
+def no_face_advice(frames: Sequence[FrameFeatures]) -> bool:
+    return not any(f.faces for f in frames) and bool(np.size(frames))
