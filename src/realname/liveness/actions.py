@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from realname.liveness.challenges import Action
 from realname.liveness.features import FrameFeatures
+
+Vec = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def baseline(frames: Sequence[FrameFeatures], limits: ActionLimits) -> Baseline 
     )
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     """Index ranges [a, b] where mask holds."""
     out, start = [], None
     for i, m in enumerate(mask):
@@ -89,7 +92,7 @@ def detect_events(frames: Sequence[FrameFeatures], limits: ActionLimits | None =
     mouth = np.array([f.mouth for f in seen])
     events: list[Event] = []
 
-    def add(action: Action, mask: np.ndarray, signal: np.ndarray, sign: float) -> None:
+    def add(action: Action, mask: npt.NDArray[np.bool_], signal: Vec, sign: float) -> None:
         for a, b in _runs(mask):
             if b - a + 1 >= lim.min_frames:
                 k = a + int(np.argmax(sign * signal[a:b + 1]))
@@ -106,7 +109,7 @@ def detect_events(frames: Sequence[FrameFeatures], limits: ActionLimits | None =
     return events
 
 
-def _blinks(t: np.ndarray, ear: np.ndarray, open_level: float, lim: ActionLimits) -> list[Event]:
+def _blinks(t: Vec, ear: Vec, open_level: float, lim: ActionLimits) -> list[Event]:
     """A blink: EAR falls below closed_ratio x open level and comes back above open_ratio x open level
     within blink_max_seconds. A clip that starts or ends mid-blink still counts the dip when the other
     side shows open eyes."""
@@ -118,11 +121,11 @@ def _blinks(t: np.ndarray, ear: np.ndarray, open_level: float, lim: ActionLimits
         after = np.flatnonzero(reopened[b + 1:])
         opened_before = before.size > 0 and t[a] - t[before[-1]] <= lim.blink_max_seconds
         opened_after = after.size > 0 and t[b + 1 + after[0]] - t[b] <= lim.blink_max_seconds
-        if (opened_before or a == 0) and (opened_after or b == len(ear) - 1) and (opened_before or opened_after):
-            if t[b] - t[a] <= lim.blink_max_seconds:
-                k = a + int(np.argmin(ear[a:b + 1]))
-                out.append(Event(Action.BLINK, float(t[a]), float(t[k]), float(t[b]),
-                                 float(ear[k] / open_level) if open_level > 0 else 0.0))
+        bounded = (opened_before or a == 0) and (opened_after or b == len(ear) - 1)
+        if bounded and (opened_before or opened_after) and t[b] - t[a] <= lim.blink_max_seconds:
+            k = a + int(np.argmin(ear[a:b + 1]))
+            out.append(Event(Action.BLINK, float(t[a]), float(t[k]), float(t[b]),
+                             float(ear[k] / open_level) if open_level > 0 else 0.0))
     return out
 
 

@@ -3,6 +3,7 @@ decision can report value and threshold side by side."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import cv2
@@ -59,7 +60,7 @@ def largest_jump(frames: Sequence[FrameFeatures], start: float, end: float) -> f
     video (one clip spliced to another) makes the face jump."""
     track = [f for f in frames if f.box is not None and start <= f.t <= end]
     worst = 0.0
-    for p, q in zip(track, track[1:], strict=False):
+    for p, q in itertools.pairwise(track):
         assert p.box is not None and q.box is not None
         cp = np.array([p.box[0] + p.box[2] / 2, p.box[1] + p.box[3] / 2])
         cq = np.array([q.box[0] + q.box[2] / 2, q.box[1] + q.box[3] / 2])

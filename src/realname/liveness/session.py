@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from realname.engine.base import FaceEngine, Template
 from realname.engine.selection import primary_face
 from realname.errors import VideoError
@@ -265,6 +263,3 @@ def _almost_turned(frames: Sequence[FrameFeatures], lim: LivenessLimits) -> bool
     most = max((abs(f.yaw - base.yaw) for f in frames if f.faces >= 1), default=0.0)
     return 0.5 * lim.actions.turn_degrees <= most < lim.actions.turn_degrees
 
-
-def no_face_advice(frames: Sequence[FrameFeatures]) -> bool:
-    return not any(f.faces for f in frames) and bool(np.size(frames))
