@@ -8,13 +8,14 @@ from typing import Annotated
 
 import typer
 
-from realname.cli import bench
+from realname.cli import bench, liveness
 from realname.cli.common import EXIT_BAD_INPUT, err, errors_as_exit, out, settings
 from realname.errors import RealnameError
 
 app = typer.Typer(help="Real-name registration with live face verification.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(bench.app, name="bench")
+app.add_typer(liveness.app, name="liveness")
 app.command("calibrate")(bench.calibrate_cmd)
 
 EXIT_FOR = {"match": 0, "no_match": 1, "review": 3}

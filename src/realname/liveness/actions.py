@@ -99,21 +99,49 @@ def detect_events(frames: Sequence[FrameFeatures], limits: ActionLimits | None =
                 events.append(Event(action, float(t[a]), float(t[k]), float(t[b]), float(signal[k])))
 
     # Yaw > 0 is the face turning toward the image's left, i.e. the customer's right (camera not mirrored).
-    add(Action.TURN_RIGHT, yaw >= lim.turn_degrees, yaw, 1.0)
-    add(Action.TURN_LEFT, yaw <= -lim.turn_degrees, yaw, -1.0)
-    add(Action.LOOK_UP, pitch >= lim.nod_degrees, pitch, 1.0)
-    add(Action.LOOK_DOWN, pitch <= -lim.nod_degrees, pitch, -1.0)
+    # A head move counts on its dominant axis only: turning the head also tilts it a little, and the reverse.
+    turning, nodding = np.abs(yaw) >= np.abs(pitch), np.abs(pitch) > np.abs(yaw)
+    add(Action.TURN_RIGHT, (yaw >= lim.turn_degrees) & turning, yaw, 1.0)
+    add(Action.TURN_LEFT, (yaw <= -lim.turn_degrees) & turning, yaw, -1.0)
+    add(Action.LOOK_UP, (pitch >= lim.nod_degrees) & nodding, pitch, 1.0)
+    add(Action.LOOK_DOWN, (pitch <= -lim.nod_degrees) & nodding, pitch, -1.0)
     add(Action.OPEN_MOUTH, mouth >= max(lim.mouth_open, base.mouth + 0.2), mouth, 1.0)
-    events.extend(_blinks(t, ear, base.ear_open, lim))
+    # Eye aspect ratio depends on head pose, so blinks are looked for only while the head is near frontal,
+    # against the open level of the frames around them.
+    still = (np.abs(yaw) < lim.frontal_degrees * 1.5) & (np.abs(pitch) < lim.frontal_degrees * 1.5)
+    events.extend(_merge(_blinks(t, ear, _local_open_level(t, ear, still), still, lim), gap=0.15))
     events.sort(key=lambda e: (e.peak, e.action.value))
     return events
 
 
-def _blinks(t: Vec, ear: Vec, open_level: float, lim: ActionLimits) -> list[Event]:
-    """A blink: EAR falls below closed_ratio x open level and comes back above open_ratio x open level
-    within blink_max_seconds. A clip that starts or ends mid-blink still counts the dip when the other
-    side shows open eyes."""
-    closed = ear < lim.blink_closed_ratio * open_level
+def _merge(events: list[Event], gap: float) -> list[Event]:
+    """One blink seen as two dips a frame or two apart (a noisy landmark) is one blink."""
+    out: list[Event] = []
+    for e in events:
+        if out and e.start - out[-1].end <= gap:
+            prev = out[-1]
+            deeper = e if e.value < prev.value else prev
+            out[-1] = Event(e.action, prev.start, deeper.peak, e.end, deeper.value)
+        else:
+            out.append(e)
+    return out
+
+
+def _local_open_level(t: Vec, ear: Vec, still: npt.NDArray[np.bool_], window: float = 1.5) -> Vec:
+    """Per frame, the open-eye level nearby: the 80th percentile of EAR over frontal frames within
+    ``window`` seconds (eyes are open most of the time)."""
+    out = np.empty_like(ear)
+    for i, ti in enumerate(t):
+        near = still & (np.abs(t - ti) <= window)
+        out[i] = np.percentile(ear[near], 80) if near.any() else np.percentile(ear, 80)
+    return out
+
+
+def _blinks(t: Vec, ear: Vec, open_level: Vec, still: npt.NDArray[np.bool_], lim: ActionLimits) -> list[Event]:
+    """A blink: with the head near frontal, EAR falls below closed_ratio x the local open level and comes back
+    above open_ratio x that level within blink_max_seconds. A clip that starts or ends mid-blink still counts
+    the dip when the other side shows open eyes."""
+    closed = (ear < lim.blink_closed_ratio * open_level) & still
     reopened = ear >= lim.blink_open_ratio * open_level
     out = []
     for a, b in _runs(closed):
@@ -125,7 +153,7 @@ def _blinks(t: Vec, ear: Vec, open_level: float, lim: ActionLimits) -> list[Even
         if bounded and (opened_before or opened_after) and t[b] - t[a] <= lim.blink_max_seconds:
             k = a + int(np.argmin(ear[a:b + 1]))
             out.append(Event(Action.BLINK, float(t[a]), float(t[k]), float(t[b]),
-                             float(ear[k] / open_level) if open_level > 0 else 0.0))
+                             float(ear[k] / open_level[k]) if open_level[k] > 0 else 0.0))
     return out
 
 

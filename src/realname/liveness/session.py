@@ -11,11 +11,12 @@ from typing import Any
 
 from realname.engine.base import FaceEngine, Template
 from realname.engine.selection import primary_face
-from realname.errors import VideoError
+from realname.errors import ChallengeError, VideoError
 from realname.images import BGRImage
 from realname.liveness.actions import ActionLimits, Event, baseline, detect_events, match_challenge
 from realname.liveness.challenges import Action
 from realname.liveness.checks import frame_signature, largest_jump, max_planar_residual
+from realname.liveness.cues import framing_sides
 from realname.liveness.features import FrameAnalyzer, FrameFeatures
 
 REASONS = {
@@ -33,6 +34,7 @@ REASONS = {
     "repeated_frames": "Capture problem: the video froze; restart the live check",
     "cut_in_video": "Hold the camera still",
     "too_short": "The live check ended too early",
+    "screen_or_photo": "Presentation attack suspected: a screen or photo frame is around the face",
 }
 
 
@@ -49,6 +51,9 @@ class LivenessLimits:
     min_planar_residual: float = 0.012  # of face width, at the head turns' peaks
     same_person: float = 0.3579  # SFace cosine; the packaged threshold at FMR 1e-3
     keep_every: float = 0.2  # seconds between frames kept for embeddings
+    cue_every: float = 0.3  # seconds between frames checked for a screen or paper frame around the face
+    framing_sides: int = 3  # straight edges on this many sides of the face = framed
+    max_framed_share: float = 0.3  # of the checked frames
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,10 @@ class LivenessSession:
         self._t0: float | None = None
         self._last_t: float | None = None
         self._bad_timestamps = 0
+        self._framing: list[int] = []
+        self._last_cue = -1e9
+        if not self.challenge:
+            raise ChallengeError("a live check needs at least one action in its challenge", code="challenge_empty")
 
     def feed(self, frame: BGRImage, timestamp: float) -> FrameFeatures:
         """Analyse one frame; ``timestamp`` in seconds (any origin, must increase)."""
@@ -123,6 +132,9 @@ class LivenessSession:
         self._signatures.append(frame_signature(frame))
         if features.faces == 1 and (not self._kept or t - self._kept[-1][0] >= self.limits.keep_every):
             self._kept.append((t, frame.copy()))
+        if features.box is not None and t - self._last_cue >= self.limits.cue_every:
+            self._framing.append(framing_sides(frame, features.box))
+            self._last_cue = t
         return features
 
     def result(self) -> LivenessResult:
@@ -180,6 +192,12 @@ class LivenessSession:
             residual = max_planar_residual(frames, ref, [e.peak for e in turns])
             checks.append(Check("3d_motion", residual >= lim.min_planar_residual, residual,
                                 lim.min_planar_residual, "flat_motion"))
+
+        # Screen or paper frame around the face (supporting evidence, checked a few times a second).
+        if self._framing:
+            framed = sum(s >= lim.framing_sides for s in self._framing) / len(self._framing)
+            checks.append(Check("screen_or_photo_frame", framed <= lim.max_framed_share, framed,
+                                lim.max_framed_share, "screen_or_photo"))
 
         # Same person at the start, during and after the actions.
         if self.engine is not None:

@@ -1,0 +1,53 @@
+"""Evaluating a recorded clip: the same session the live service runs, fed from a file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from realname.engine.base import FaceEngine
+from realname.errors import ChallengeError
+from realname.liveness.actions import ActionLimits, Event, detect_events
+from realname.liveness.challenges import Action
+from realname.liveness.features import FrameAnalyzer, FrameFeatures
+from realname.liveness.session import LivenessLimits, LivenessResult, LivenessSession
+from realname.liveness.video import read_frames
+
+
+def analyse_clip(path: str | Path) -> list[FrameFeatures]:
+    analyzer = FrameAnalyzer()
+    try:
+        return [analyzer.analyse(frame, t) for frame, t in read_frames(path)]
+    finally:
+        analyzer.close()
+
+
+def timeline(path: str | Path, limits: ActionLimits | None = None) -> list[Event]:
+    """The actions seen in a clip, in time order (for debugging and annotation)."""
+    return detect_events(analyse_clip(path), limits)
+
+
+def run_clip(path: str | Path, challenge: Sequence[Action] | None, engine: FaceEngine | None,
+             limits: LivenessLimits | None = None) -> LivenessResult:
+    """Decide a recorded clip against ``challenge`` (default: the actions the clip shows, in order)."""
+    if challenge is None:
+        challenge = visible_challenge(timeline(path))
+        if not challenge:
+            raise ChallengeError(f"{Path(path).name} shows no action to check against; give --challenge",
+                                 code="challenge_empty")
+    session = LivenessSession(challenge, engine, limits)
+    try:
+        for frame, t in read_frames(path):
+            session.feed(frame, t)
+        return session.result()
+    finally:
+        session.close()
+
+
+def visible_challenge(events: Sequence[Event]) -> tuple[Action, ...]:
+    """The distinct actions a clip shows, each at its first appearance: the default challenge for a clip."""
+    seen: list[Action] = []
+    for e in events:
+        if e.action not in seen:
+            seen.append(e.action)
+    return tuple(seen)
