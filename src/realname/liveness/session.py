@@ -64,6 +64,15 @@ class Check:
     limit: float | str | None
     reason: str | None = None  # reason code when failed
 
+    @property
+    def margin(self) -> float:
+        """How far inside (> 0) or outside (< 0) its limit the check landed, relative to the limit; checks
+        without a numeric value and limit count +1 when passed and -1 when failed."""
+        if isinstance(self.value, float) and isinstance(self.limit, float) and self.limit != 0:
+            m = abs(self.value - self.limit) / abs(self.limit)
+            return m if self.passed else -m
+        return 1.0 if self.passed else -1.0
+
 
 @dataclass(frozen=True)
 class LivenessResult:
@@ -76,6 +85,11 @@ class LivenessResult:
     frames: int
 
     @property
+    def score(self) -> float:
+        """Liveness score for DET curves: the smallest margin over the checks (>= 0 when all passed)."""
+        return min((c.margin for c in self.checks), default=-1.0)
+
+    @property
     def reasons(self) -> list[str]:
         return [c.reason for c in self.checks if not c.passed and c.reason]
 
@@ -86,6 +100,7 @@ class LivenessResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
+            "score": round(self.score, 4),
             "reasons": self.reasons,
             "advice": self.advice,
             "checks": [{"name": c.name, "passed": c.passed, "value": _round(c.value), "limit": _round(c.limit),
