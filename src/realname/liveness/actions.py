@@ -130,10 +130,13 @@ def _merge(events: list[Event], gap: float) -> list[Event]:
 def _local_open_level(t: Vec, ear: Vec, still: npt.NDArray[np.bool_], window: float = 1.5) -> Vec:
     """Per frame, the open-eye level nearby: the 80th percentile of EAR over frontal frames within
     ``window`` seconds (eyes are open most of the time)."""
+    overall = float(np.percentile(ear[still], 80)) if still.any() else float(np.percentile(ear, 80))
     out = np.empty_like(ear)
     for i, ti in enumerate(t):
         near = still & (np.abs(t - ti) <= window)
-        out[i] = np.percentile(ear[near], 80) if near.any() else np.percentile(ear, 80)
+        local = float(np.percentile(ear[near], 80)) if near.any() else overall
+        # Never adapt down to closed eyes: a long closure must not become the new "open".
+        out[i] = max(local, 0.8 * overall)
     return out
 
 

@@ -86,7 +86,7 @@ def _unb64(text: str) -> bytes:
 class NonceStore(Protocol):
     """Remembers which challenges were used. ``use`` returns False when the nonce was used before."""
 
-    def use(self, nonce: str, expires_at: float) -> bool: ...
+    def use(self, nonce: str, expires_at: float, now: float) -> bool: ...
 
 
 class MemoryNonceStore:
@@ -96,8 +96,7 @@ class MemoryNonceStore:
         self._used: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def use(self, nonce: str, expires_at: float) -> bool:
-        now = time.time()
+    def use(self, nonce: str, expires_at: float, now: float) -> bool:
         with self._lock:
             self._used = {n: e for n, e in self._used.items() if e > now}  # forget what can no longer verify
             if nonce in self._used:
@@ -146,8 +145,9 @@ class ChallengeSigner:
 
     def redeem(self, token: str, now: float | None = None) -> Challenge:
         """Verify and mark as used: a second redeem of the same challenge fails."""
-        ch = self.read(token, now)
-        if not self.store.use(ch.nonce, ch.expires_at):
+        t = time.time() if now is None else now
+        ch = self.read(token, t)
+        if not self.store.use(ch.nonce, ch.expires_at, t):
             raise ChallengeError("this challenge was already used: start the live check again",
                                  code="challenge_reused")
         return ch
