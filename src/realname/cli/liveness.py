@@ -1,15 +1,20 @@
-"""``realname liveness``: run a recorded clip against a challenge, or print the actions it shows."""
+"""``realname liveness``: run a recorded clip against a challenge, print the actions it shows, or evaluate a
+manifest of clips (APCER / BPCER)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from realname.cli.common import errors_as_exit, out
+from realname.cli.common import err, errors_as_exit, out, progress
+from realname.errors import DataSourceError
+
+if TYPE_CHECKING:
+    from realname.liveness.evaluation import Summary
 
 app = typer.Typer(help="Active liveness on recorded clips.", no_args_is_help=True)
 
@@ -57,3 +62,46 @@ def timeline_cmd(video: Annotated[Path, typer.Argument(help="a recorded clip")],
     for e in events:
         table.add_row(e.action.value, f"{e.start:.2f}", f"{e.peak:.2f}", f"{e.end:.2f}", f"{e.value:.2f}")
     out.print(table)
+
+
+@app.command("eval")
+def eval_cmd(
+    manifest: Annotated[Path, typer.Argument(help="CSV with path,label,attack_type,challenge (label: genuine, "
+                                                  "attack or blink; paths relative to the manifest)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="where report.json and det.png go")],
+    workers: Annotated[int | None, typer.Option(help="processes (default: up to 2)")] = None,
+) -> None:
+    """APCER per attack type, BPCER and blink recall over a manifest of clips (ISO/IEC 30107-3 style)."""
+    import functools
+
+    from realname.engine import build_engine
+    from realname.liveness.evaluation import evaluate, read_manifest, write_report
+
+    with errors_as_exit():
+        if workers is not None and workers < 1:
+            raise DataSourceError(f"--workers {workers}: must be at least 1")
+        rows = read_manifest(manifest)
+        with progress(f"{len(rows)} clips", len(rows)) as advance:
+            report = evaluate(rows, functools.partial(build_engine, "local"), workers, advance)
+        write_report(report, out_dir, title=manifest.name)
+    _print_eval(report.summary, manifest.name)
+    err.print(f"wrote {out_dir / 'report.json'}, {out_dir / 'det.png'}")
+
+
+def _print_eval(s: Summary, name: str) -> None:
+    table = Table(title=f"{name}: {sum(a.clips for a in s.attacks.values())} attack clips")
+    for col in ("attack type", "clips", "passed", "APCER"):
+        table.add_column(col, justify="right")
+    for kind, a in s.attacks.items():
+        table.add_row(kind, str(a.clips), str(a.passed), _pct(a.apcer))
+    out.print(table)
+    out.print(f"max APCER: {_pct(s.max_apcer)}" + (f" ({s.worst_attack_type})" if s.worst_attack_type else ""))
+    out.print(f"BPCER: {_pct(s.bpcer)} ({s.genuine_rejected} of {s.genuine} genuine clips rejected)")
+    if s.rejection_reasons:
+        out.print("  genuine rejected for: " + ", ".join(f"{k} {v}" for k, v in s.rejection_reasons.items()))
+    out.print(f"ACER (reference only): {_pct(s.acer)}")
+    out.print(f"blink recall: {_pct(s.blink_recall)} ({s.blinks_detected} of {s.blinks} blink clips)")
+
+
+def _pct(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}%"
