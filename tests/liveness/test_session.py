@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.support import need_data
 
 from realname.errors import ChallengeError, VideoError
 from realname.liveness.challenges import Action
 from realname.liveness.offline import run_clip, timeline
 from realname.liveness.video import read_frames
-from tests.support import need_data
 
 pytestmark = pytest.mark.models
 HERE = Path(__file__).parent
