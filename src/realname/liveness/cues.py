@@ -30,9 +30,10 @@ def framing_sides(frame: BGRImage, box: Box, reach: float = 1.6, min_cover: floa
     margin = 0.03 * max(w, h)  # letterbox bars and the picture's own edge are not a frame around the face
     for x1, y1, x2, y2 in lines[:, 0, :].astype(np.float64):
         dx, dy = x2 - x1, y2 - y1
-        if min(x1, x2) < margin and abs(dx) < 0.2 * abs(dy) or max(x1, x2) > w - margin and abs(dx) < 0.2 * abs(dy):
+        vertical, horizontal = abs(dx) < 0.2 * abs(dy), abs(dy) < 0.2 * abs(dx)
+        if vertical and (min(x1, x2) < margin or max(x1, x2) > w - margin):
             continue
-        if min(y1, y2) < margin and abs(dy) < 0.2 * abs(dx) or max(y1, y2) > h - margin and abs(dy) < 0.2 * abs(dx):
+        if horizontal and (min(y1, y2) < margin or max(y1, y2) > h - margin):
             continue
         if abs(dx) < 0.2 * abs(dy):  # near-vertical
             x = (x1 + x2) / 2
