@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from realname.engine.base import FaceEngine
@@ -35,6 +36,8 @@ def run_clip(path: str | Path, challenge: Sequence[Action] | None, engine: FaceE
         if not challenge:
             raise ChallengeError(f"{Path(path).name} shows no action to check against; give --challenge",
                                  code="challenge_empty")
+        # A clip recorded without a challenge has no prompts to be timely to: no action window.
+        limits = replace(limits or LivenessLimits(), action_window=float("inf"))
     session = LivenessSession(challenge, engine, limits)
     try:
         for frame, t in read_frames(path):

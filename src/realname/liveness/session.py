@@ -5,6 +5,7 @@ Every check reports its measured value and its limit, and a failed check carries
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +69,8 @@ class Check:
     def margin(self) -> float:
         """How far inside (> 0) or outside (< 0) its limit the check landed, relative to the limit; checks
         without a numeric value and limit count +1 when passed and -1 when failed."""
-        if isinstance(self.value, float) and isinstance(self.limit, float) and self.limit != 0:
+        if (isinstance(self.value, float) and isinstance(self.limit, float) and self.limit != 0
+                and math.isfinite(self.limit) and math.isfinite(self.value)):
             m = abs(self.value - self.limit) / abs(self.limit)
             return m if self.passed else -m
         return 1.0 if self.passed else -1.0
