@@ -105,3 +105,23 @@ def _print_eval(s: Summary, name: str) -> None:
 
 def _pct(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"
+
+
+@app.command("make-attacks")
+def make_attacks_cmd(
+    photos: Annotated[Path, typer.Option(help="folder of identity folders of face photos (e.g. LFW)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="where the clips and manifest.csv go")],
+    genuine: Annotated[Path | None, typer.Option(help="a genuine clip with head moves, for identity_switch and "
+                                                      "wrong_order")] = None,
+    per_type: Annotated[int, typer.Option(help="clips per attack type")] = 100,
+    seed: Annotated[int, typer.Option(help="same seed, same clips")] = 0,
+) -> None:
+    """Generate labelled attack clips (printed photo moved, two stills, identity switch, wrong order)."""
+    from realname.cli.common import progress
+    from realname.liveness.attacks import ATTACK_TYPES, NEEDS_GENUINE, make_attacks
+
+    kinds = [k for k in ATTACK_TYPES if genuine is not None or k not in NEEDS_GENUINE]
+    with errors_as_exit(), progress("attack clips", per_type * len(kinds)) as advance:
+        manifest = make_attacks(photos, out_dir, genuine_clip=genuine, per_type=per_type, seed=seed,
+                                progress=lambda _n: advance(1))
+    out.print(f"wrote {manifest}")
