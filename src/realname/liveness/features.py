@@ -70,6 +70,16 @@ def measure(points: Points, faces: int, t: float, frame: BGRImage) -> FrameFeatu
     )
 
 
+def _overlap(a: Points, b: Points) -> float:
+    """Intersection over union of two landmark clouds' bounding boxes."""
+    ax0, ay0, ax1, ay1 = a[:, 0].min(), a[:, 1].min(), a[:, 0].max(), a[:, 1].max()
+    bx0, by0, bx1, by1 = b[:, 0].min(), b[:, 1].min(), b[:, 0].max(), b[:, 1].max()
+    iw, ih = max(0.0, min(ax1, bx1) - max(ax0, bx0)), max(0.0, min(ay1, by1) - max(ay0, by0))
+    inter = iw * ih
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 class FrameAnalyzer:
     """FaceMesh in video mode, up to two faces (so a second person in view is noticed)."""
 
@@ -90,7 +100,10 @@ class FrameAnalyzer:
         # The largest face is the customer's.
         clouds = [np.array([(p.x * w, p.y * h, p.z * w) for p in f.landmark], dtype=np.float64) for f in faces]
         clouds.sort(key=lambda c: float(np.ptp(c[:, 0]) * np.ptp(c[:, 1])), reverse=True)
-        return measure(clouds[0], len(clouds), t, frame)
+        # FaceMesh sometimes lays a second mesh over the same face (halftone, heavy JPEG): a "face" that
+        # mostly overlaps the first is that glitch, not a second person.
+        others = [c for c in clouds[1:] if _overlap(clouds[0], c) < 0.3]
+        return measure(clouds[0], 1 + len(others), t, frame)
 
     def close(self) -> None:
         self._mesh.close()

@@ -39,6 +39,9 @@ REASONS = {
 }
 
 
+FRONTAL_FOR_MATCHING = 15.0  # degrees of yaw + pitch from the baseline
+
+
 @dataclass(frozen=True)
 class LivenessLimits:
     actions: ActionLimits = field(default_factory=ActionLimits)
@@ -230,14 +233,29 @@ class LivenessSession:
                               best[1] if best else None, best[0] if best else None, len(self.frames))
 
     def _templates(self) -> list[Template]:
-        """SFace templates of three kept frames: early, middle and late."""
+        """SFace templates of three near-frontal kept frames, early, middle and late (a face in profile or
+        tilted far up or down matches itself poorly, which would look like a change of person)."""
         assert self.engine is not None
         if len(self._kept) < 2:
             return []
-        picks = sorted({0, len(self._kept) // 2, len(self._kept) - 1})
+        feats = {f.t: f for f in self.frames}
+        base = baseline(self.frames, self.limits.actions)
+
+        def off_frontal(item: tuple[float, BGRImage]) -> float:
+            f = feats.get(item[0])
+            if f is None or base is None:
+                return 0.0
+            return abs(f.yaw - base.yaw) + abs(f.pitch - base.pitch)
+
+        near = [k for k in self._kept if off_frontal(k) <= FRONTAL_FOR_MATCHING]
+        if len(near) >= 2:
+            picks = [near[i] for i in sorted({0, len(near) // 2, len(near) - 1})]
+        else:
+            n = len(self._kept)
+            thirds = [self._kept[i * n // 3:(i + 1) * n // 3] for i in range(3)]
+            picks = [min(part, key=off_frontal) for part in thirds if part]
         out = []
-        for i in picks:
-            img = self._kept[i][1]
+        for _, img in picks:
             face = primary_face(self.engine.detect(img), img.shape[1], img.shape[0])
             if face is not None:
                 model = "fake" if self.engine.name == "fake" else "sface"
