@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -78,6 +78,14 @@ def _overlap(a: Points, b: Points) -> float:
     inter = iw * ih
     union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+class Analyzer(Protocol):
+    """What a session needs per frame; FaceMesh below, a scripted fake in tests."""
+
+    def analyse(self, frame: BGRImage, t: float) -> FrameFeatures: ...
+
+    def close(self) -> None: ...
 
 
 class FrameAnalyzer:

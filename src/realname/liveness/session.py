@@ -18,7 +18,7 @@ from realname.liveness.actions import ActionLimits, Event, baseline, detect_even
 from realname.liveness.challenges import Action
 from realname.liveness.checks import frame_signature, largest_jump, max_planar_residual
 from realname.liveness.cues import framing_sides
-from realname.liveness.features import FrameAnalyzer, FrameFeatures
+from realname.liveness.features import Analyzer, FrameAnalyzer, FrameFeatures
 
 REASONS = {
     "action_missing": "Do the action shown on the screen",
@@ -123,7 +123,7 @@ def _round(v: float | str | None) -> float | str | None:
 
 class LivenessSession:
     def __init__(self, challenge: Sequence[Action], engine: FaceEngine | None = None,
-                 limits: LivenessLimits | None = None, analyzer: FrameAnalyzer | None = None) -> None:
+                 limits: LivenessLimits | None = None, analyzer: Analyzer | None = None) -> None:
         self.challenge = tuple(challenge)
         self.engine = engine
         self.limits = limits or LivenessLimits()
