@@ -92,7 +92,7 @@ def test_capture_and_presence_checks() -> None:
     n = 30
     times = [i / 15 for i in range(n)]
     ok = [feat(t) for t in times]
-    assert "timestamps_increasing" in run(ok, times[:10] + [times[5]] + times[11:])
+    assert "timestamps_increasing" in run(ok, [*times[:10], times[5], *times[11:]])
     frozen = [np.zeros((48, 64, 3), np.uint8)] * n
     assert "repeated_frames" in run(ok, times, frozen)
     two = [feat(t, faces=2) if 10 <= i < 12 else feat(t) for i, t in enumerate(times)]
