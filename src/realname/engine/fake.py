@@ -2,7 +2,8 @@
 
 - Any image with visible structure "contains" one face in its centre; a flat image contains none.
 - A template is the face region shrunk to 16x16 grey, zero-mean and unit-length, so the same picture
-  scores 1.0 against itself, and unrelated pictures score near 0.
+  scores 1.0 against itself, and unrelated pictures score near 0. It answers to every model name (the
+  mirror model mirrors the crop), so the matcher runs every strategy on it unchanged.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ FLAT_STD = 3.0
 
 class FakeEngine:
     name = "fake"
-    models: tuple[str, ...] = ("fake",)
+    models: tuple[str, ...] = ("sface", "sface_mirror", "dlib")
 
     def __init__(self, limits: QualityLimits | None = None) -> None:
         self.limits = limits or QualityLimits()
@@ -48,10 +49,12 @@ class FakeEngine:
     def embed(self, image: BGRImage, face: DetectedFace, model: str) -> Template:
         self.calls.append(f"embed:{model}")
         grey = cv2.cvtColor(self.align(image, face, model), cv2.COLOR_BGR2GRAY)
+        if model == "sface_mirror":
+            grey = np.ascontiguousarray(grey[:, ::-1])
         v = cv2.resize(grey, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float32).reshape(-1)
         v -= v.mean()
         n = float(np.linalg.norm(v))
-        return Template("fake", v / n if n > 0 else v)
+        return Template(model, v / n if n > 0 else v)
 
     def quality(self, image: BGRImage) -> QualityReport:
         faces = self.detect(image)

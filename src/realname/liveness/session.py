@@ -258,8 +258,7 @@ class LivenessSession:
         for _, img in picks:
             face = primary_face(self.engine.detect(img), img.shape[1], img.shape[0])
             if face is not None:
-                model = "fake" if self.engine.name == "fake" else "sface"
-                out.append(self.engine.embed(img, face, model))
+                out.append(self.engine.embed(img, face, "sface"))
         return out
 
     def _same_person(self) -> list[float] | None:

@@ -88,13 +88,7 @@ class Matcher:
         self.engine = engine
         self.thresholds = thresholds
         self.strategy: StrategyName = strategy
-        if engine.name == "fake":
-            # The fake engine makes one kind of template; score it as a single model would be.
-            self.strategy = "sface"
         self.point = thresholds.point(self.strategy)
-
-    def _model(self, wanted: str) -> str:
-        return "fake" if self.engine.name == "fake" else wanted
 
     def side(self, image: BGRImage, what: str) -> FaceSide:
         t0 = time.perf_counter()
@@ -106,23 +100,24 @@ class Matcher:
         return FaceSide(image, faces, face, quality, seconds=time.perf_counter() - t0)
 
     def template(self, side: FaceSide, model: str) -> Template:
-        m = self._model(model)
-        if m not in side.templates:
+        if model not in side.templates:
             t0 = time.perf_counter()
-            side.templates[m] = self.engine.embed(side.image, side.face, m)
+            side.templates[model] = self.engine.embed(side.image, side.face, model)
             side.seconds += time.perf_counter() - t0
-        return side.templates[m]
+        return side.templates[model]
 
     def score(self, a: FaceSide, b: FaceSide) -> Score:
         """Cosines for the models the strategy needs (the cascade adds its second stage only when plain
         SFace is not decisive), combined by :func:`realname.verification.scoring.combine`."""
         models = STRATEGY_MODELS[self.strategy]
         cos: dict[str, float] = {}
+        if self.strategy == "cascade":
+            cos["sface"] = self._cos(a, b, "sface")
+            if not needs_second(self.thresholds, np.array([cos["sface"]]))[0]:
+                models = ("sface",)
         for model in models:
-            if self.strategy == "cascade" and model != "sface" and not bool(
-                    needs_second(self.thresholds, np.array([cos["sface"]]))[0]):
-                break
-            cos[model] = self._cos(a, b, model)
+            if model not in cos:
+                cos[model] = self._cos(a, b, model)
         stage = self.strategy if self.strategy != "cascade" else (
             "fusion" if len(cos) > 1 else "sface-fast")
         arrays = {m: np.array([cos.get(m, 0.0)]) for m in models}
@@ -130,7 +125,7 @@ class Matcher:
         return Score(value, stage, cos)
 
     def _cos(self, a: FaceSide, b: FaceSide, model: str) -> float:
-        if model == "sface_tta" and self.engine.name != "fake":
+        if model == "sface_tta":
             return self._tta(a).similarity(self._tta(b))
         return self.template(a, model).similarity(self.template(b, model))
 
