@@ -1,25 +1,22 @@
 """Face templates for every image of a pair set, once per image, on all cores.
 
-Each worker process builds its own engine (models load lazily in the child), handles a slice of the images
-and reports per-image timings, so latency figures are single-core figures even when two run side by side.
+Workers (:mod:`realname.workers`) each build their own engine and run on one core, and every image reports
+its own timings, so latency figures are single-core figures even when two run side by side.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import cv2
 
 from realname.engine.base import FaceEngine, Template
 from realname.engine.selection import primary_face
 from realname.errors import RealnameError
 from realname.evaluation.degrade import idchip
 from realname.images import read_image
+from realname.workers import EngineFactory, map_with_engine
 
 
 @dataclass
@@ -34,16 +31,6 @@ class Extracted:
     @property
     def acquired(self) -> bool:
         return self.error is None
-
-
-EngineFactory = Callable[[], FaceEngine]
-_worker_engine: FaceEngine | None = None
-
-
-def _init(factory: EngineFactory) -> None:
-    global _worker_engine
-    cv2.setNumThreads(1)  # one core per worker: latency figures are single-core figures
-    _worker_engine = factory()
 
 
 def extract_one(engine: FaceEngine, path: Path, degrade: bool) -> Extracted:
@@ -69,9 +56,8 @@ def extract_one(engine: FaceEngine, path: Path, degrade: bool) -> Extracted:
     return out
 
 
-def _work(job: tuple[Path, bool]) -> Extracted:
-    assert _worker_engine is not None
-    return extract_one(_worker_engine, *job)
+def _extract_job(engine: FaceEngine, job: tuple[Path, bool]) -> Extracted:
+    return extract_one(engine, *job)
 
 
 def extract_all(
@@ -82,18 +68,5 @@ def extract_all(
 ) -> dict[tuple[Path, bool], Extracted]:
     """Templates for each (path, degrade?) job. ``progress`` is called with the number just finished."""
     todo = sorted(set(jobs))
-    n = workers or min(os.cpu_count() or 1, 2)
-    results: dict[tuple[Path, bool], Extracted] = {}
-    if n <= 1:
-        _init(factory)
-        for job in todo:
-            results[job] = _work(job)
-            if progress:
-                progress(1)
-        return results
-    with ProcessPoolExecutor(n, initializer=_init, initargs=(factory,)) as pool:
-        for job, res in zip(todo, pool.map(_work, todo, chunksize=16), strict=True):
-            results[job] = res
-            if progress:
-                progress(1)
-    return results
+    done = map_with_engine(_extract_job, todo, factory, workers, progress, chunksize=16)
+    return dict(zip(todo, done, strict=True))

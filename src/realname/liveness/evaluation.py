@@ -23,16 +23,13 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -41,13 +38,13 @@ from realname.errors import BadInputError, ChallengeError, DataSourceError
 from realname.evaluation import metrics
 from realname.liveness.challenges import Action, parse_actions
 from realname.liveness.offline import run_clip, timeline
+from realname.workers import EngineFactory, map_with_engine
 
 Label = Literal["genuine", "attack", "blink"]
 LABELS: tuple[Label, ...] = ("genuine", "attack", "blink")
 COLUMNS = ("path", "label", "attack_type", "challenge")
 REQUIRED = ("path", "label")
 ALL_ATTACKS = "all attacks"
-EngineFactory = Callable[[], FaceEngine]
 
 
 @dataclass(frozen=True)
@@ -137,20 +134,6 @@ def _parse_row(manifest: Path, line: int, n: int, raw: dict[str | Any, str | Any
 
 # --- running the clips -----------------------------------------------------------------------------------
 
-_worker_engine: FaceEngine | None = None
-
-
-def _init(factory: EngineFactory) -> None:
-    global _worker_engine
-    cv2.setNumThreads(1)  # one core per worker: two workers do not fight over the same cores
-    _worker_engine = factory()
-
-
-def _work(row: Row) -> ClipRecord:
-    assert _worker_engine is not None
-    return evaluate_row(row, _worker_engine)
-
-
 def evaluate_row(row: Row, engine: FaceEngine | None) -> ClipRecord:
     """One clip's record. Bad input (unreadable clip, nothing to check) is a record, not an exception."""
     t0 = time.perf_counter()
@@ -173,23 +156,12 @@ def evaluate_row(row: Row, engine: FaceEngine | None) -> ClipRecord:
 def run_rows(rows: Sequence[Row], engine_factory: EngineFactory, workers: int | None = None,
              progress: Callable[[int], None] | None = None) -> list[ClipRecord]:
     """Records in the order of ``rows``; ``progress`` is called with the number of clips just finished."""
-    n = workers or min(os.cpu_count() or 1, 2)
-    if n <= 1:
-        engine = engine_factory()
-        records = []
-        for row in rows:
-            records.append(evaluate_row(row, engine))
-            if progress:
-                progress(1)
-        return records
-    with ProcessPoolExecutor(n, initializer=_init, initargs=(engine_factory,)) as pool:
-        records = []
-        # chunksize 1: clip lengths differ by 100x, larger chunks would leave one worker idle at the end.
-        for record in pool.map(_work, rows, chunksize=1):
-            records.append(record)
-            if progress:
-                progress(1)
-        return records
+    # chunksize 1: clip lengths differ by 100x, larger chunks would leave one worker idle at the end.
+    return map_with_engine(_evaluate, rows, engine_factory, workers, progress, chunksize=1)
+
+
+def _evaluate(engine: FaceEngine, row: Row) -> ClipRecord:
+    return evaluate_row(row, engine)
 
 
 # --- error rates -----------------------------------------------------------------------------------------
