@@ -26,29 +26,35 @@ def framing_sides(frame: BGRImage, box: Box, reach: float = 1.6, min_cover: floa
                             maxLineGap=int(0.15 * min(fw, fh)) + 1)
     if lines is None:
         return 0
-    sides = set()
+    sides: set[tuple[str, str]] = set()  # (axis, "before" or "after" the face)
     margin = 0.03 * max(w, h)  # letterbox bars and the picture's own edge are not a frame around the face
     for x1, y1, x2, y2 in lines[:, 0, :].astype(np.float64):
         dx, dy = x2 - x1, y2 - y1
-        vertical, horizontal = abs(dx) < 0.2 * abs(dy), abs(dy) < 0.2 * abs(dx)
-        if vertical and (min(x1, x2) < margin or max(x1, x2) > w - margin):
-            continue
-        if horizontal and (min(y1, y2) < margin or max(y1, y2) > h - margin):
-            continue
-        if abs(dx) < 0.2 * abs(dy):  # near-vertical
-            x = (x1 + x2) / 2
-            cover = (min(max(y1, y2), fy + fh) - max(min(y1, y2), fy)) / fh
-            if cover >= min_cover:
-                if fx - reach * fw <= x < fx:
-                    sides.add("left")
-                elif fx + fw < x <= fx + fw + reach * fw:
-                    sides.add("right")
-        elif abs(dy) < 0.2 * abs(dx):  # near-horizontal
-            y = (y1 + y2) / 2
-            cover = (min(max(x1, x2), fx + fw) - max(min(x1, x2), fx)) / fw
-            if cover >= min_cover:
-                if fy - reach * fh <= y < fy:
-                    sides.add("top")
-                elif fy + fh < y <= fy + fh + reach * fh:
-                    sides.add("bottom")
+        if abs(dx) < 0.2 * abs(dy):  # near-vertical: a left or right edge
+            side = _side((x1, x2), (y1, y2), (fx, fw), (fy, fh), w, margin, reach, min_cover)
+            if side:
+                sides.add(("x", side))
+        elif abs(dy) < 0.2 * abs(dx):  # near-horizontal: a top or bottom edge
+            side = _side((y1, y2), (x1, x2), (fy, fh), (fx, fw), h, margin, reach, min_cover)
+            if side:
+                sides.add(("y", side))
     return len(sides)
+
+
+def _side(pos: tuple[float, float], ends: tuple[float, float], across: tuple[float, float], along: tuple[float, float],
+          extent: float, margin: float, reach: float, min_cover: float) -> str | None:
+    """Where a straight edge at ``pos`` (its two ends across; ``ends`` along it) lies relative to the
+    face: "before" or "after" it within ``reach`` face sizes, covering ``min_cover`` of the face's ``along``
+    extent; None if it is elsewhere or hugs the picture's border."""
+    start, size = across
+    if min(pos) < margin or max(pos) > extent - margin:
+        return None
+    at = (pos[0] + pos[1]) / 2
+    cover = (min(max(ends), along[0] + along[1]) - max(min(ends), along[0])) / along[1]
+    if cover < min_cover:
+        return None
+    if start - reach * size <= at < start:
+        return "before"
+    if start + size < at <= start + size + reach * size:
+        return "after"
+    return None
