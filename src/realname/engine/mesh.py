@@ -51,6 +51,11 @@ def head_pose(points: npt.NDArray[np.float64]) -> tuple[float, float, float]:
     return -yaw, pitch, roll
 
 
+def to_pixels(landmarks: Any, width: int, height: int) -> npt.NDArray[np.float64]:
+    """MediaPipe's normalised landmarks as (x, y, z) pixels; depth is on the x scale, as MediaPipe defines it."""
+    return np.array([(p.x * width, p.y * height, p.z * width) for p in landmarks], dtype=np.float64)
+
+
 class FaceMesh:
     """Static-image FaceMesh run on a crop around a detected face (robust for small and off-centre faces)."""
 
@@ -82,8 +87,7 @@ class FaceMesh:
         result = self._mesh().process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
         if not result.multi_face_landmarks:
             return None
-        lm = result.multi_face_landmarks[0].landmark
-        pts = np.array([(p.x * self.CROP, p.y * self.CROP, p.z * self.CROP) for p in lm], dtype=np.float64)
+        pts = to_pixels(result.multi_face_landmarks[0].landmark, self.CROP, self.CROP)
         pts[:, :2] = pts[:, :2] / scale + np.array([x0, y0])
         pts[:, 2] /= scale
         return pts

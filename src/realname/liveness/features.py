@@ -15,7 +15,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from realname.engine.mesh import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, head_pose
+from realname.engine.mesh import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, head_pose, to_pixels
+from realname.engine.quality import brightness, sharpness
 from realname.images import BGRImage
 
 # Inner lips (upper, lower) and mouth corners.
@@ -58,10 +59,8 @@ def measure(points: Points, faces: int, t: float, frame: BGRImage) -> FrameFeatu
     xb, yb = int(min(x1, w)), int(min(y1, h))
     sharp = bright = 0.0
     if xb - xa > 4 and yb - ya > 4:
-        grey = cv2.cvtColor(frame[ya:yb, xa:xb], cv2.COLOR_BGR2GRAY)
-        grey = cv2.resize(grey, (96, 96), interpolation=cv2.INTER_AREA).astype(np.float64)
-        bright = float(grey.mean())
-        sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var() / max(float(grey.var()), 1.0))
+        crop = np.asarray(cv2.resize(frame[ya:yb, xa:xb], (96, 96), interpolation=cv2.INTER_AREA), np.uint8)
+        bright, sharp = brightness(crop), sharpness(crop)
     return FrameFeatures(
         t=t, faces=faces, box=(x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h),
         yaw=yaw, pitch=pitch, roll=roll,
@@ -106,7 +105,7 @@ class FrameAnalyzer:
         if not faces:
             return FrameFeatures(t=t, faces=0)
         # The largest face is the customer's.
-        clouds = [np.array([(p.x * w, p.y * h, p.z * w) for p in f.landmark], dtype=np.float64) for f in faces]
+        clouds = [to_pixels(f.landmark, w, h) for f in faces]
         clouds.sort(key=lambda c: float(np.ptp(c[:, 0]) * np.ptp(c[:, 1])), reverse=True)
         # FaceMesh sometimes lays a second mesh over the same face (halftone, heavy JPEG): a "face" that
         # mostly overlaps the first is that glitch, not a second person.

@@ -14,7 +14,7 @@ from realname.engine.base import FaceEngine, Template
 from realname.engine.selection import primary_face
 from realname.errors import ChallengeError, VideoError
 from realname.images import BGRImage
-from realname.liveness.actions import ActionLimits, Event, baseline, detect_events, match_challenge
+from realname.liveness.actions import ActionLimits, Baseline, Event, baseline, detect_events, match_challenge
 from realname.liveness.challenges import Action
 from realname.liveness.checks import frame_signature, largest_jump, max_planar_residual
 from realname.liveness.cues import framing_sides
@@ -129,7 +129,7 @@ class LivenessSession:
         self.limits = limits or LivenessLimits()
         self._analyzer = analyzer or FrameAnalyzer()
         self.frames: list[FrameFeatures] = []
-        self._kept: list[tuple[float, BGRImage]] = []
+        self._kept: list[tuple[FrameFeatures, BGRImage]] = []
         self._signatures: list[bytes] = []
         self._t0: float | None = None
         self._last_t: float | None = None
@@ -150,8 +150,8 @@ class LivenessSession:
         features = self._analyzer.analyse(frame, t)
         self.frames.append(features)
         self._signatures.append(frame_signature(frame))
-        if features.faces == 1 and (not self._kept or t - self._kept[-1][0] >= self.limits.keep_every):
-            self._kept.append((t, frame.copy()))
+        if features.faces == 1 and (not self._kept or t - self._kept[-1][0].t >= self.limits.keep_every):
+            self._kept.append((features, frame.copy()))
         if features.box is not None and t - self._last_cue >= self.limits.cue_every:
             self._framing.append(framing_sides(frame, features.box))
             self._last_cue = t
@@ -169,7 +169,7 @@ class LivenessSession:
                             "too_short"))
         if not seen:
             checks.append(Check("face_present", False, 0.0, 1.0, "no_face"))
-            return self._finish(checks, [], [None] * len(self.challenge))
+            return self._finish(checks, [], [None] * len(self.challenge), None)
 
         # Capture integrity.
         fps = (len(frames) - 1) / duration if duration > 0 else 0.0
@@ -189,11 +189,12 @@ class LivenessSession:
         checks.append(Check("face_in_view", gap <= lim.max_gap, gap, lim.max_gap, "face_left_frame"))
 
         # Actions, in order, each in its window, frontal between head moves.
+        base = baseline(frames, lim.actions)
         events = detect_events(frames, lim.actions)
         matched, problem = match_challenge(events, self.challenge, frames, lim.actions)
         missing = [a.value for a, e in zip(self.challenge, matched, strict=True) if e is None]
         reason = "action_missing"
-        if missing and any(Action(m).is_head_move for m in missing) and _almost_turned(frames, lim):
+        if missing and any(Action(m).is_head_move for m in missing) and _almost_turned(frames, base, lim):
             reason = "turn_further"
         checks.append(Check("actions_in_order", not missing, ",".join(missing) or "all done",
                             ",".join(a.value for a in self.challenge), reason))
@@ -205,7 +206,6 @@ class LivenessSession:
         checks.append(Check("no_cut", cut <= lim.max_jump, cut, lim.max_jump, "cut_in_video"))
 
         # 3-D motion during head turns.
-        base = baseline(frames, lim.actions)
         turns = [e for e in matched if e is not None and e.action in (Action.TURN_LEFT, Action.TURN_RIGHT)]
         if turns and base is not None:
             ref = min(seen[: max(3, len(seen) // 5)], key=lambda f: abs(f.yaw - base.yaw))
@@ -221,39 +221,35 @@ class LivenessSession:
 
         # Same person at the start, during and after the actions.
         if self.engine is not None:
-            sims = self._same_person()
+            sims = self._same_person(base)
             if sims is not None:
                 low = min(sims)
                 checks.append(Check("same_person", low >= lim.same_person, low, lim.same_person, "different_person"))
-        return self._finish(checks, events, matched)
+        return self._finish(checks, events, matched, base)
 
-    def _finish(self, checks: list[Check], events: list[Event], matched: list[Event | None]) -> LivenessResult:
-        best = self._best_frame()
+    def _finish(self, checks: list[Check], events: list[Event], matched: list[Event | None],
+                base: Baseline | None) -> LivenessResult:
+        best = self._best_frame(base)
         return LivenessResult(all(c.passed for c in checks), checks, events, matched,
-                              best[1] if best else None, best[0] if best else None, len(self.frames))
+                              best[1] if best else None, best[0].t if best else None, len(self.frames))
 
-    def _templates(self) -> list[Template]:
+    def _templates(self, base: Baseline | None) -> list[Template]:
         """SFace templates of three near-frontal kept frames, early, middle and late (a face in profile or
         tilted far up or down matches itself poorly, which would look like a change of person)."""
         assert self.engine is not None
         if len(self._kept) < 2:
             return []
-        feats = {f.t: f for f in self.frames}
-        base = baseline(self.frames, self.limits.actions)
 
-        def off_frontal(item: tuple[float, BGRImage]) -> float:
-            f = feats.get(item[0])
-            if f is None or base is None:
-                return 0.0
-            return abs(f.yaw - base.yaw) + abs(f.pitch - base.pitch)
+        def turned(item: tuple[FrameFeatures, BGRImage]) -> float:
+            return _off_frontal(item[0], base)
 
-        near = [k for k in self._kept if off_frontal(k) <= FRONTAL_FOR_MATCHING]
+        near = [k for k in self._kept if turned(k) <= FRONTAL_FOR_MATCHING]
         if len(near) >= 2:
             picks = [near[i] for i in sorted({0, len(near) // 2, len(near) - 1})]
         else:
             n = len(self._kept)
             thirds = [self._kept[i * n // 3:(i + 1) * n // 3] for i in range(3)]
-            picks = [min(part, key=off_frontal) for part in thirds if part]
+            picks = [min(part, key=turned) for part in thirds if part]
         out = []
         for _, img in picks:
             face = primary_face(self.engine.detect(img), img.shape[1], img.shape[0])
@@ -261,30 +257,33 @@ class LivenessSession:
                 out.append(self.engine.embed(img, face, "sface"))
         return out
 
-    def _same_person(self) -> list[float] | None:
-        ts = self._templates()
+    def _same_person(self, base: Baseline | None) -> list[float] | None:
+        ts = self._templates(base)
         if len(ts) < 2:
             return None
         return [a.similarity(b) for i, a in enumerate(ts) for b in ts[i + 1:]]
 
-    def _best_frame(self) -> tuple[float, BGRImage] | None:
+    def _best_frame(self, base: Baseline | None) -> tuple[FrameFeatures, BGRImage] | None:
         """The most frontal, sharpest kept frame with open eyes: the one matched against the ID portrait."""
         if not self._kept:
             return None
-        feats = {f.t: f for f in self.frames}
-        base = baseline(self.frames, self.limits.actions)
 
-        def score(item: tuple[float, BGRImage]) -> float:
-            f = feats.get(item[0])
-            if f is None or base is None:
+        def score(item: tuple[FrameFeatures, BGRImage]) -> float:
+            f = item[0]
+            if base is None:
                 return -1e9
             eyes = 1.0 if f.ear >= 0.85 * base.ear_open else 0.0
-            return -abs(f.yaw - base.yaw) - abs(f.pitch - base.pitch) + 10 * eyes + 100 * f.sharpness
+            return -_off_frontal(f, base) + 10 * eyes + 100 * f.sharpness
 
         return max(self._kept, key=score)
 
     def close(self) -> None:
         self._analyzer.close()
+
+
+def _off_frontal(f: FrameFeatures, base: Baseline | None) -> float:
+    """Degrees of yaw plus pitch away from the session's baseline pose."""
+    return 0.0 if base is None else abs(f.yaw - base.yaw) + abs(f.pitch - base.pitch)
 
 
 def _longest_gap(frames: Sequence[FrameFeatures]) -> float:
@@ -308,8 +307,7 @@ def _slowest(matched: Sequence[Event | None]) -> float:
     return worst
 
 
-def _almost_turned(frames: Sequence[FrameFeatures], lim: LivenessLimits) -> bool:
-    base = baseline(frames, lim.actions)
+def _almost_turned(frames: Sequence[FrameFeatures], base: Baseline | None, lim: LivenessLimits) -> bool:
     if base is None:
         return False
     most = max((abs(f.yaw - base.yaw) for f in frames if f.faces >= 1), default=0.0)
