@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from realname.liveness.evaluation import MANIFEST_COLUMNS
+
 HERE = Path(__file__).resolve().parent
 HEAD_MOVES = ("turn_left", "turn_right", "look_up", "look_down")
 
@@ -20,7 +22,7 @@ def write_manifest(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["path", "label", "attack_type", "challenge"])
+        w.writerow(MANIFEST_COLUMNS)
         w.writerows(rows)
     return path
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import numpy.typing as npt
 import typer
 from rich.table import Table
 
@@ -119,11 +120,14 @@ def calibrate_cmd(
     err.print(f"wrote {out_file}")
 
 
-def _calibration_scores(pairs, extracted, all_impostors: bool):  # type: ignore[no-untyped-def]
+Cosines = dict[str, npt.NDArray[np.float64]]
+
+
+def _calibration_scores(pairs: PairSet, extracted: dict[tuple[Path, bool], Extracted],
+                        all_impostors: bool) -> tuple[Cosines, Cosines, str]:
     """Cosines per model for genuine and impostor pairs; with ``all_impostors``, every cross-identity pair
     of the acquired images (identity = the image's folder)."""
     from realname.evaluation.bench import pair_cosines
-    from realname.verification.matcher import tta
 
     pc = pair_cosines(pairs, extracted, False)
     genuine = {m: v[pc.same] for m, v in pc.cos.items()}
@@ -136,12 +140,7 @@ def _calibration_scores(pairs, extracted, all_impostors: bool):  # type: ignore[
     cross = (ident[:, None] != ident[None, :])[iu]
     mats = {}
     for m in ("sface", "sface_tta", "dlib"):
-        if m == "sface_tta":
-            vecs = [tta(extracted[k].templates["sface"], extracted[k].templates["sface_mirror"]).vector
-                    for k in images]
-        else:
-            vecs = [extracted[k].templates[m].vector for k in images]
-        a = np.stack(vecs).astype(np.float64)
+        a = np.stack([extracted[k].templates[m].vector for k in images]).astype(np.float64)
         a /= np.linalg.norm(a, axis=1, keepdims=True)
         mats[m] = (a @ a.T)[iu][cross]
     # Failures to acquire among the listed impostor pairs stay in: they are correct rejections.

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from realname.evaluation import metrics
 from realname.evaluation.extract import Extracted
 from realname.evaluation.pairs import PairSet
-from realname.verification.matcher import decide, tta
+from realname.verification.matcher import decide
 from realname.verification.scoring import STRATEGY_MODELS, combine, needs_second
 from realname.verification.thresholds import StrategyName, Thresholds
 
@@ -43,10 +43,6 @@ def pair_cosines(pairs: PairSet, extracted: dict[tuple[Path, bool], Extracted], 
         for m in cos:
             if not (a.acquired and b.acquired):
                 cos[m].append(-np.inf)
-            elif m == "sface_tta":
-                ta = tta(a.templates["sface"], a.templates["sface_mirror"])
-                tb = tta(b.templates["sface"], b.templates["sface_mirror"])
-                cos[m].append(ta.similarity(tb))
             else:
                 cos[m].append(a.templates[m].similarity(b.templates[m]))
     return PairCosines(

@@ -16,6 +16,7 @@ from realname.engine.selection import primary_face
 from realname.errors import RealnameError
 from realname.evaluation.degrade import idchip
 from realname.images import read_image
+from realname.verification.matcher import tta
 from realname.workers import EngineFactory, map_with_engine
 
 
@@ -53,6 +54,9 @@ def extract_one(engine: FaceEngine, path: Path, degrade: bool) -> Extracted:
         t0 = time.perf_counter()
         out.templates[model] = engine.embed(image, face, model)
         out.model_s[model] = time.perf_counter() - t0
+    if {"sface", "sface_mirror"} <= out.templates.keys():
+        # Made once per image here, not once per pair: the fusion's SFace template.
+        out.templates["sface_tta"] = tta(out.templates["sface"], out.templates["sface_mirror"])
     return out
 
 

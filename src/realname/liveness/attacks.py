@@ -42,12 +42,12 @@ from realname.evaluation.pairs import identity_folders
 from realname.images import BGRImage, read_image
 from realname.liveness.actions import Event, detect_events
 from realname.liveness.challenges import Action, random_actions
+from realname.liveness.evaluation import MANIFEST_COLUMNS
 from realname.liveness.features import FrameAnalyzer, FrameFeatures
 from realname.liveness.video import read_frames
 
 ATTACK_TYPES = ("print_moved", "two_stills", "identity_switch", "wrong_order")
 NEEDS_GENUINE = frozenset({"wrong_order"})
-MANIFEST_COLUMNS = ("path", "label", "attack_type", "challenge")
 MIN_SECONDS, MAX_SECONDS = 3.0, 4.0
 MAX_TILT = 35.0  # degrees a print is tilted about its vertical or horizontal axis
 MAX_SPEED = 2.5  # fastest replay of genuine footage (two head moves must fit in 4 s)

@@ -42,7 +42,7 @@ from realname.workers import EngineFactory, map_with_engine
 
 Label = Literal["genuine", "attack", "blink"]
 LABELS: tuple[Label, ...] = ("genuine", "attack", "blink")
-COLUMNS = ("path", "label", "attack_type", "challenge")
+MANIFEST_COLUMNS = ("path", "label", "attack_type", "challenge")
 REQUIRED = ("path", "label")
 ALL_ATTACKS = "all attacks"
 
@@ -90,15 +90,15 @@ def read_manifest(path: str | Path) -> list[Row]:
 
 def _check_header(path: Path, header: list[str]) -> None:
     if not header:
-        raise DataSourceError(f"{path}: empty manifest; expected the header {','.join(COLUMNS)}")
+        raise DataSourceError(f"{path}: empty manifest; expected the header {','.join(MANIFEST_COLUMNS)}")
     for col in REQUIRED:
         if col not in header:
-            raise DataSourceError(f"{path}, header: column {col!r} is missing (columns: {','.join(COLUMNS)})")
+            raise DataSourceError(f"{path}, header: column {col!r} is missing (columns: {','.join(MANIFEST_COLUMNS)})")
     # Unknown columns are refused rather than ignored: a misspelt "challenge" would silently drop challenges.
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [c for c in header if c not in MANIFEST_COLUMNS]
     if unknown:
         raise DataSourceError(f"{path}, header: unknown column(s) {', '.join(map(repr, unknown))} "
-                              f"(columns: {','.join(COLUMNS)})")
+                              f"(columns: {','.join(MANIFEST_COLUMNS)})")
 
 
 def _parse_row(manifest: Path, line: int, n: int, raw: dict[str | Any, str | Any]) -> Row:
@@ -107,7 +107,7 @@ def _parse_row(manifest: Path, line: int, n: int, raw: dict[str | Any, str | Any
 
     if None in raw:  # DictReader files surplus fields under the key None
         raise bad("challenge", "more fields than columns (quote a challenge that contains commas)")
-    cell = {c: (raw.get(c) or "").strip() for c in COLUMNS}
+    cell = {c: (raw.get(c) or "").strip() for c in MANIFEST_COLUMNS}
     if not cell["path"]:
         raise bad("path", "empty")
     clip = Path(cell["path"])

@@ -14,6 +14,7 @@ import numpy as np
 
 from realname.errors import VideoError
 from realname.images import BGRImage
+from realname.liveness.evaluation import MANIFEST_COLUMNS
 from realname.liveness.video import read_frames
 
 
@@ -92,7 +93,7 @@ def make_variations(clips: list[tuple[Path, str]], out: Path, per_clip: int, see
     manifest = out / "manifest.csv"
     with manifest.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["path", "label", "attack_type", "challenge"])
+        w.writerow(MANIFEST_COLUMNS)
         for clip, challenge in clips:
             for i, v in enumerate(standard_variations(per_clip, seed)):
                 target = out / f"{clip.stem}_{v.name}.mp4"
