@@ -1,5 +1,6 @@
-"""Liveness accuracy for the README: generated attacks (APCER per type), capture variations of the genuine
-clip (BPCER), the real replays and the other people's clips in ../shared/data/liveness, and blink recall.
+"""Liveness accuracy for the README: generated attacks (APCER per type), genuine windows and 20 capture
+variations of the genuine clip (BPCER), the real replays and the other people's clips in
+../shared/data/liveness, and blink recall.
 
     .venv/bin/python benchmarks/liveness_eval.py [--data ../shared/data] [--out bench-out/liveness]
 """
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 from realname.liveness.evaluation import MANIFEST_COLUMNS
+from realname.liveness.variations import make_variations
 
 HERE = Path(__file__).resolve().parent
 HEAD_MOVES = ("turn_left", "turn_right", "look_up", "look_down")
@@ -74,8 +76,12 @@ def main() -> int:
         if subprocess.run(cmd).returncode != 0:
             return 1
     windows = write_manifest(args.out / "genuine-windows.csv", genuine_windows(attacks / "manifest.csv"))
+    person_a = args.data / "liveness" / "genuine" / "person_a_turns_nods.mp4"
+    variations = make_variations([(person_a, "turn_left;turn_right;look_down;look_up;blink")],
+                                 args.out / "variations", per_clip=20)
     shared = write_manifest(args.out / "shared-clips.csv", shared_clips(args.data))
-    for manifest, name in ((windows, "genuine-windows-eval"), (shared, "shared-clips-eval")):
+    for manifest, name in ((windows, "genuine-windows-eval"), (variations, "variations-eval"),
+                           (shared, "shared-clips-eval")):
         cmd = [*cli, "eval", str(manifest), "--out", str(args.out / name)]
         print("$ " + " ".join(cmd), flush=True)
         if subprocess.run(cmd).returncode != 0:

@@ -80,12 +80,6 @@ class Thresholds(BaseModel):
         except KeyError:
             raise ConfigError(f"the thresholds file has no operating point for engine {strategy!r}") from None
 
-    def fused(self, scores: dict[str, float]) -> float:
-        return sum(
-            w * (scores[m] - self.normalisation[m].mean) / self.normalisation[m].std
-            for m, w in self.fusion_weights.items()
-        )
-
 
 def load_thresholds(path: Path | None = None) -> Thresholds:
     """Read a thresholds file (default: the one shipped in the package); a bad file is a ConfigError."""
