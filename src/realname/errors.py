@@ -7,7 +7,15 @@
     │   ├── NoFaceError                no usable face in an image that needs one
     │   ├── DataSourceError            a pairs file / manifest / dataset folder that cannot be read
     │   ├── VideoError                 a clip that cannot be read, or holds no frames
-    │   └── ChallengeError             a liveness challenge that is expired, altered, reused or malformed
+    │   ├── ChallengeError             a liveness challenge that is expired, altered, reused or malformed
+    │   ├── DocumentError              an identity document or phone number that breaks a rule (names the field)
+    │   ├── NotFoundError              a record that does not exist (HTTP 404)
+    │   ├── ConflictError              a state that forbids the request: number taken, session used (HTTP 409)
+    │   │   └── CapExceededError       a per-person cap would be exceeded (names the cap)
+    │   ├── LockedError                too many failed attempts; retry later (HTTP 429)
+    │   ├── AuthError                  not logged in, bad password or expired token (HTTP 401)
+    │   └── ForbiddenError             logged in, but the role may not do this (HTTP 403)
+    ├── IntegrityError                 stored data fails a check: audit chain broken, undecryptable field
     ├── ModelError                     a model file is missing or altered (names the package to install)
     └── ConfigError                    settings or thresholds file invalid
 
@@ -58,6 +66,56 @@ class VideoError(BadInputError):
 class ChallengeError(BadInputError):
     code = "challenge_invalid"
     http_status = 403
+
+
+class DocumentError(BadInputError):
+    """A document field that breaks a rule. ``field`` and ``rule`` are stable; ``message_zh`` is for the counter."""
+
+    code = "invalid_document"
+
+    def __init__(self, message: str, *, field: str, rule: str, message_zh: str = "", code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+        self.rule = rule
+        self.message_zh = message_zh or message
+
+
+class NotFoundError(BadInputError):
+    code = "not_found"
+    http_status = 404
+
+
+class ConflictError(BadInputError):
+    code = "conflict"
+    http_status = 409
+
+
+class CapExceededError(ConflictError):
+    code = "cap_exceeded"
+
+    def __init__(self, message: str, *, cap: str, limit: int) -> None:
+        super().__init__(message)
+        self.cap = cap
+        self.limit = limit
+
+
+class LockedError(BadInputError):
+    code = "too_many_attempts"
+    http_status = 429
+
+
+class AuthError(BadInputError):
+    code = "not_authenticated"
+    http_status = 401
+
+
+class ForbiddenError(BadInputError):
+    code = "forbidden"
+    http_status = 403
+
+
+class IntegrityError(RealnameError):
+    code = "integrity_failure"
 
 
 class ModelError(RealnameError):
