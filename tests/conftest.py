@@ -21,3 +21,6 @@ def textured() -> np.ndarray:
     rng = np.random.default_rng(7)
     img = rng.integers(0, 255, (120, 100, 3), dtype=np.uint8)
     return cv2.GaussianBlur(img, (5, 5), 0)
+
+
+from tests.registry_support import db_url  # noqa: E402, F401  (the SQLite + PostgreSQL fixture)

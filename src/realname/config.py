@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["cascade", "fusion", "sface", "dlib", "fake"]
@@ -22,3 +22,33 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, gt=0, description="largest accepted image, in pixels")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+
+    # Registry
+    database_url: str = Field("sqlite:///realname.db", description="SQLAlchemy URL; PostgreSQL in production")
+    keyring_file: Path = Field(Path("realname-keys.json"), description="field-encryption keys (or REALNAME_KEYRING)")
+    country: str = Field("CN", min_length=2, max_length=2, description="region for phone numbers")
+    cap_total: int | None = Field(None, ge=1, description="optional cap on numbers per person across operators")
+    challenge_actions: int = Field(3, ge=2, le=4)
+    challenge_seconds: float = Field(20.0, gt=0, description="time to start the live check once challenged")
+    capture_seconds: float = Field(30.0, gt=0, description="longest accepted capture after the challenge")
+    max_frames: int = Field(900, gt=0)
+    max_capture_bytes: int = Field(64 * 1024 * 1024, gt=0, description="largest accepted live-check upload")
+    verification_valid_minutes: float = Field(5.0, gt=0, description="a pass is good for one registration this long")
+    max_failures: int = Field(5, ge=1, description="failed verifications per document per window before locking")
+    failure_window_minutes: float = Field(10.0, gt=0)
+    reverify_hours: float = Field(24.0, gt=0, description="deadline of a re-verification order")
+    token_minutes: float = Field(30.0, gt=0, description="lifetime of a login token")
+    retention_years_after_service: int = Field(2, ge=0)
+    session_retention_days: int = Field(90, ge=1)
+    template_retention_days: int = Field(365, ge=1)
+    face_data_warning: int = Field(100_000, ge=1, description="people with stored face data before filing")
+    consent_text_version: str = "2026-11"
+    test_mode: bool = Field(False, description="tests only: allows fixed_challenge")
+    fixed_challenge: str | None = Field(None, description="tests only: actions every challenge asks for")
+
+    @model_validator(mode="after")
+    def _fixed_challenge_only_in_tests(self) -> Settings:
+        if self.fixed_challenge and not self.test_mode:
+            raise ValueError("REALNAME_FIXED_CHALLENGE is for tests only: it needs REALNAME_TEST_MODE=1 and must never "
+                             "be set on a real service")
+        return self

@@ -36,6 +36,15 @@ class Action(StrEnum):
 
 HEAD_MOVES = frozenset({Action.TURN_LEFT, Action.TURN_RIGHT, Action.LOOK_UP, Action.LOOK_DOWN})
 TURNS = (Action.TURN_LEFT, Action.TURN_RIGHT)
+# What the kiosk shows for each action (English, Chinese).
+INSTRUCTIONS: dict[Action, tuple[str, str]] = {
+    Action.TURN_LEFT: ("Turn your head left", "请向左转头"),
+    Action.TURN_RIGHT: ("Turn your head right", "请向右转头"),
+    Action.LOOK_UP: ("Look up", "请抬头"),
+    Action.LOOK_DOWN: ("Look down", "请低头"),
+    Action.BLINK: ("Blink your eyes", "请眨眼"),
+    Action.OPEN_MOUTH: ("Open your mouth", "请张嘴"),
+}
 
 
 def parse_actions(text: str) -> list[Action]:

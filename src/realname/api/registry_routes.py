@@ -1,0 +1,319 @@
+"""Registry routes under /v1: parse, call the service, shape the response. No logic of their own."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from realname.api.registry_schemas import (
+    CapIn,
+    ChainOut,
+    ChallengeOut,
+    HeldNumberOut,
+    IdOut,
+    ImportOut,
+    Instruction,
+    LoginIn,
+    LoginOut,
+    OutletIn,
+    ReasonIn,
+    RegisterIn,
+    RegistrationOut,
+    ReverificationOut,
+    ReviewIn,
+    StartIn,
+    UserIn,
+    UserOut,
+    VerificationIn,
+    VerificationOpened,
+    VerificationOut,
+    VerificationRef,
+)
+from realname.api.schemas import ErrorResponse
+from realname.api.security import Caller, Svc, bearer, secured
+from realname.audit.log import verify_chain
+from realname.errors import BadInputError, ImageTooLargeError, VideoError
+from realname.images import BGRImage, decode_image
+from realname.liveness.challenges import INSTRUCTIONS, Action
+from realname.liveness.video import read_frames
+from realname.registry.tables import Person, PhoneNumber, Registration, Verification
+from realname.services import admin, auth, registrations, verifications
+from realname.services.context import Actor, Services
+
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
+router = APIRouter(prefix="/v1", responses=ERRORS)  # type: ignore[arg-type]
+
+
+def _user(actor: Actor) -> UserOut:
+    return UserOut(username=actor.username, role=actor.role, operator_id=actor.operator_id,
+                   outlet_id=actor.outlet_id)
+
+
+@router.post("/auth/login", response_model=LoginOut, tags=["access"])
+async def login(body: LoginIn, svc: Svc) -> LoginOut:
+    token, expires, actor = await run_in_threadpool(auth.login, svc, body.username, body.password)
+    return LoginOut(token=token, expires_at=expires, user=_user(actor))
+
+
+@router.post("/auth/logout", status_code=204, tags=["access"])
+async def logout(request: Request, svc: Svc, actor: Caller) -> None:
+    await run_in_threadpool(auth.logout, svc, bearer(request) or "")
+
+
+@router.get("/me", response_model=UserOut, tags=["access"])
+async def me(actor: Caller) -> UserOut:
+    return _user(actor)
+
+
+# --- verification ------------------------------------------------------------------------------------------------
+
+def _b64(text: str, field: str, limit: int) -> bytes:
+    if len(text) > limit * 4 // 3 + 4:
+        raise ImageTooLargeError(f"{field} is over the {limit / 1e6:.1f} MB limit", code="upload_too_large")
+    try:
+        return base64.b64decode(text.split(",", 1)[-1] if text.startswith("data:") else text, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadInputError(f"{field} is not valid base64", code="bad_base64") from None
+
+
+def _instructions(actions: tuple[Action, ...] | list[Action]) -> list[Instruction]:
+    return [Instruction(action=a.value, en=INSTRUCTIONS[a][0], zh=INSTRUCTIONS[a][1]) for a in actions]
+
+
+def _retries_left(svc: Services, v: Verification) -> int | None:
+    if v.decision != "fail":
+        return None
+    from realname.services.verifications import _failures
+    with svc.db.read() as s:
+        count, _ = _failures(svc, s, v.doc_index)
+    return max(0, svc.settings.max_failures - count)
+
+
+def _verification_out(svc: Services, v: Verification, advice: list[str] | None = None) -> VerificationOut:
+    from datetime import timedelta
+    deadline = v.started_at + timedelta(seconds=svc.settings.capture_seconds) if v.started_at else None
+    return VerificationOut(id=v.id, purpose=v.purpose, status=v.status, decision=v.decision, reasons=v.reasons,
+                           advice=advice or [], retries_left=_retries_left(svc, v),
+                           capture_deadline=deadline if v.status == "capturing" else None)
+
+
+@router.post("/verifications", response_model=VerificationOpened, status_code=201, tags=["verification"],
+             **secured("verifications.open"))
+async def open_verification(body: VerificationIn, svc: Svc, actor: Caller) -> VerificationOpened:
+    portrait = _b64(body.portrait, "portrait", svc.settings.max_upload_bytes)
+    opened = await run_in_threadpool(
+        lambda: verifications.open_verification(svc, actor, body.card, portrait,
+                                                consent=body.consent_face_processing, purpose=body.purpose,
+                                                representative=body.representative))
+    return VerificationOpened(
+        id=opened.verification.id, person_number=opened.document.display_number,
+        challenge=ChallengeOut(token=opened.challenge, actions=_instructions(opened.actions),
+                               expires_at=opened.expires_at))
+
+
+@router.post("/verifications/{verification_id}/start", response_model=VerificationOut, tags=["verification"],
+             **secured("verifications.capture"))
+async def start_capture(verification_id: str, body: StartIn, svc: Svc, actor: Caller) -> VerificationOut:
+    v = await run_in_threadpool(verifications.start_capture, svc, actor, verification_id, body.challenge)
+    return _verification_out(svc, v)
+
+
+async def _read_limited(upload: UploadFile, limit: int, field: str) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise ImageTooLargeError(f"{field} is over the {limit / 1e6:.1f} MB limit", code="upload_too_large")
+    return data
+
+
+def _video_frames(path: Path, max_frames: int) -> Iterator[tuple[BGRImage, float]]:
+    for n, item in enumerate(read_frames(path)):
+        if n >= max_frames:
+            raise VideoError(f"the capture has more than {max_frames} frames", code="too_many_frames")
+        yield item
+
+
+@router.post("/verifications/{verification_id}/capture", response_model=VerificationOut, tags=["verification"],
+             **secured("verifications.capture"))
+async def submit_capture(
+    verification_id: str, svc: Svc, actor: Caller,
+    video: Annotated[UploadFile | None, File(description="the recorded live check (MP4, WebM, Y4M)")] = None,
+    frames: Annotated[list[UploadFile] | None, File(description="or: JPEG/PNG frames in order")] = None,
+    timestamps: Annotated[str | None, Form(description="with frames: capture times in seconds, comma-separated")]
+    = None,
+) -> VerificationOut:
+    limit = svc.settings.max_capture_bytes
+    if video is not None:
+        data = await _read_limited(video, limit, "video")
+        with tempfile.TemporaryDirectory(prefix="realname-") as tmp:
+            path = Path(tmp) / "capture"
+            path.write_bytes(data)
+            v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id,
+                                                 _video_frames(path, svc.settings.max_frames))
+        return _verification_out(svc, v, outcome.advice)
+    if not frames:
+        raise BadInputError("send the capture as 'video', or as 'frames' with 'timestamps'", code="missing_capture")
+    if len(frames) > svc.settings.max_frames:
+        raise BadInputError(f"at most {svc.settings.max_frames} frames", code="too_many_frames")
+    try:
+        times = [float(t) for t in (timestamps or "").split(",") if t.strip()]
+    except ValueError:
+        raise BadInputError("timestamps must be numbers in seconds, comma-separated", code="bad_timestamps") from None
+    if len(times) != len(frames):
+        raise BadInputError(f"{len(frames)} frames but {len(times)} timestamps", code="bad_timestamps")
+    images, total = [], 0
+    for i, f in enumerate(frames):
+        data = await _read_limited(f, svc.settings.max_upload_bytes, f"frame {i}")
+        total += len(data)
+        if total > limit:
+            raise ImageTooLargeError(f"the frames are over the {limit / 1e6:.0f} MB limit", code="upload_too_large")
+        images.append(decode_image(data, name=f"frame {i}", max_pixels=svc.settings.max_image_pixels))
+    v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id,
+                                         list(zip(images, times, strict=True)))
+    return _verification_out(svc, v, outcome.advice)
+
+
+@router.get("/verifications/{verification_id}", response_model=VerificationOut, tags=["verification"],
+            **secured("verifications.read"))
+async def get_verification(verification_id: str, svc: Svc, actor: Caller) -> VerificationOut:
+    v = await run_in_threadpool(verifications.get_verification, svc, actor, verification_id)
+    return _verification_out(svc, v)
+
+
+@router.get("/reviews", response_model=list[VerificationOut], tags=["verification"],
+            **secured("verifications.review"))
+async def review_queue(svc: Svc, actor: Caller) -> list[VerificationOut]:
+    rows = await run_in_threadpool(verifications.review_queue, svc, actor)
+    return [_verification_out(svc, v) for v in rows]
+
+
+@router.post("/verifications/{verification_id}/review", response_model=VerificationOut, tags=["verification"],
+             **secured("verifications.review"))
+async def review(verification_id: str, body: ReviewIn, svc: Svc, actor: Caller) -> VerificationOut:
+    v = await run_in_threadpool(verifications.review, svc, actor, verification_id, body.decision, body.reason)
+    return _verification_out(svc, v)
+
+
+# --- registrations -----------------------------------------------------------------------------------------------
+
+def _registration_out(svc: Services, reg: Registration) -> RegistrationOut:
+    with svc.db.read() as s:
+        number = s.get(PhoneNumber, reg.number_id)
+        person = s.get(Person, reg.person_id)
+        assert number is not None and person is not None
+        return RegistrationOut(id=reg.id, msisdn=number.msisdn, status=reg.status, operator_id=reg.operator_id,
+                               outlet_id=reg.outlet_id, person_number=person.number_masked,
+                               created_at=reg.created_at)
+
+
+@router.post("/registrations", response_model=RegistrationOut, status_code=201, tags=["registration"],
+             **secured("registrations.create"))
+async def register(body: RegisterIn, svc: Svc, actor: Caller) -> RegistrationOut:
+    reg = await run_in_threadpool(registrations.register, svc, actor, body.verification_id, body.msisdn)
+    return _registration_out(svc, reg)
+
+
+@router.get("/registrations/{registration_id}", response_model=RegistrationOut, tags=["registration"],
+            **secured("registrations.read"))
+async def get_registration(registration_id: str, svc: Svc, actor: Caller) -> RegistrationOut:
+    from realname.errors import NotFoundError
+    with svc.db.read() as s:
+        reg = s.get(Registration, registration_id)
+    if reg is None or (actor.operator_id is not None and reg.operator_id != actor.operator_id):
+        raise NotFoundError("no such registration")
+    return _registration_out(svc, reg)
+
+
+@router.post("/registrations/{registration_id}/cancel", response_model=RegistrationOut, tags=["registration"],
+             **secured("registrations.cancel"))
+async def cancel(registration_id: str, body: ReasonIn, svc: Svc, actor: Caller) -> RegistrationOut:
+    reg = await run_in_threadpool(registrations.cancel, svc, actor, registration_id, body.reason)
+    return _registration_out(svc, reg)
+
+
+@router.post("/registrations/{registration_id}/transfer", response_model=RegistrationOut, tags=["registration"],
+             **secured("registrations.transfer"))
+async def transfer(registration_id: str, body: VerificationRef, svc: Svc, actor: Caller) -> RegistrationOut:
+    reg = await run_in_threadpool(registrations.transfer, svc, actor, registration_id, body.verification_id)
+    return _registration_out(svc, reg)
+
+
+@router.post("/registrations/{registration_id}/reverifications", response_model=ReverificationOut,
+             status_code=201, tags=["registration"], **secured("reverifications.order"))
+async def order_reverification(registration_id: str, body: ReasonIn, svc: Svc, actor: Caller) -> ReverificationOut:
+    o = await run_in_threadpool(registrations.order_reverification, svc, actor, registration_id, body.reason)
+    return ReverificationOut(id=o.id, registration_id=o.registration_id, status=o.status, deadline=o.deadline)
+
+
+@router.post("/reverifications/{order_id}/complete", response_model=ReverificationOut, tags=["registration"],
+             **secured("reverifications.complete"))
+async def complete_reverification(order_id: str, body: VerificationRef, svc: Svc, actor: Caller
+                                  ) -> ReverificationOut:
+    o = await run_in_threadpool(registrations.complete_reverification, svc, actor, order_id, body.verification_id)
+    return ReverificationOut(id=o.id, registration_id=o.registration_id, status=o.status, deadline=o.deadline)
+
+
+@router.post("/numbers/mine", response_model=list[HeldNumberOut], tags=["registration"],
+             **secured("registrations.lookup_mine"))
+async def numbers_mine(body: VerificationRef, svc: Svc, actor: Caller) -> list[HeldNumberOut]:
+    held = await run_in_threadpool(registrations.numbers_of, svc, actor, body.verification_id)
+    return [HeldNumberOut(msisdn=h.msisdn, operator=h.operator, status=h.status, since=h.since) for h in held]
+
+
+# --- administration ----------------------------------------------------------------------------------------------
+
+@router.post("/admin/outlets", response_model=IdOut, status_code=201, tags=["admin"], **secured("admin.manage"))
+async def create_outlet(body: OutletIn, svc: Svc, actor: Caller) -> IdOut:
+    o = await run_in_threadpool(admin.create_outlet, svc, actor, body.code, body.name, body.region)
+    return IdOut(id=o.id)
+
+
+@router.post("/admin/users", response_model=IdOut, status_code=201, tags=["admin"], **secured("admin.manage"))
+async def create_user(body: UserIn, svc: Svc, actor: Caller) -> IdOut:
+    u = await run_in_threadpool(lambda: admin.create_user(svc, actor, body.username, body.password, body.role,
+                                                          outlet_id=body.outlet_id))
+    return IdOut(id=u.id)
+
+
+@router.post("/admin/users/{user_id}/blacklist", response_model=IdOut, tags=["admin"], **secured("admin.manage"))
+async def blacklist(user_id: str, body: ReasonIn, svc: Svc, actor: Caller) -> IdOut:
+    u = await run_in_threadpool(lambda: admin.set_user_state(svc, actor, user_id, blacklisted=True,
+                                                             reason=body.reason))
+    return IdOut(id=u.id)
+
+
+@router.put("/admin/cap", response_model=IdOut, tags=["admin"], **secured("admin.manage"))
+async def set_cap(body: CapIn, svc: Svc, actor: Caller) -> IdOut:
+    op = await run_in_threadpool(admin.set_cap, svc, actor, body.cap_per_person)
+    return IdOut(id=op.id)
+
+
+@router.post("/admin/numbers", response_model=ImportOut, tags=["admin"], **secured("numbers.import"))
+async def import_numbers(svc: Svc, actor: Caller,
+                         file: Annotated[UploadFile | None, File(description="CSV with an msisdn column")] = None
+                         ) -> ImportOut:
+    if file is None:
+        raise BadInputError("upload the CSV as the multipart field 'file'", code="missing_file")
+    data = await _read_limited(file, svc.settings.max_upload_bytes, "file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInputError("the CSV must be UTF-8", code="bad_csv") from None
+    r = await run_in_threadpool(admin.import_numbers, svc, actor, text)
+    return ImportOut(added=r.added, skipped_existing=r.skipped_existing)
+
+
+@router.get("/audit/verify", response_model=ChainOut, tags=["audit"], **secured("audit.verify"))
+async def audit_verify(svc: Svc, actor: Caller) -> ChainOut:
+    def run() -> ChainOut:
+        with svc.db.read() as s:
+            r = verify_chain(s)
+        return ChainOut(ok=r.ok, count=r.count, last_hash=r.last_hash, first_bad_seq=r.first_bad_seq,
+                        problem=r.problem, detail=r.detail)
+    return await run_in_threadpool(run)

@@ -1,0 +1,262 @@
+"""The registry's tables (SQLAlchemy 2 declarative). Alembic migrations are generated from these.
+
+What is deliberately *not* here: face images, frames, embeddings in clear, document numbers, names or addresses
+in clear. Personal fields are AES-GCM tokens (``*_enc``, with their key id inside the token); lookups by
+document number go through an HMAC blind index (``doc_index``). The only biometric data that may be stored is
+an encrypted face template, and only with its own consent (``face_templates``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Always timezone-aware UTC in Python; SQLite stores it naive, PostgreSQL as timestamptz."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the registry; use UTC-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # basic | mvno
+    cap_per_person: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[datetime]
+
+
+class Outlet(Base):
+    __tablename__ = "outlets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    region: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    """Agents and staff. ``operator_id`` is empty for regulator-side inspectors and auditors."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))  # agent | supervisor | operator_admin | inspector | auditor
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("operators.id"), index=True)
+    outlet_id: Mapped[str | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    blacklisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    blacklist_reason: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+
+
+class AuthToken(Base):
+    """Short-lived bearer tokens, stored hashed: any worker can check them, a dump cannot replay them."""
+
+    __tablename__ = "auth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    __tablename__ = "persons"
+    __table_args__ = (UniqueConstraint("doc_type", "doc_index", name="uq_persons_doc"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    doc_type: Mapped[str] = mapped_column(String(32))
+    doc_index: Mapped[str] = mapped_column(String(64))  # HMAC blind index of the document number
+    number_enc: Mapped[str] = mapped_column(Text)
+    name_enc: Mapped[str] = mapped_column(Text)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    birth_date_enc: Mapped[str] = mapped_column(Text)
+    sex: Mapped[str] = mapped_column(String(1))
+    number_masked: Mapped[str] = mapped_column(String(32))  # what inspectors see: 110***********1234
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # face_processing | template_retention
+    text_version: Mapped[str] = mapped_column(String(32))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    given_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+
+class PhoneNumber(Base):
+    __tablename__ = "numbers"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    msisdn: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # available|reserved|active|suspended|cancelled
+    updated_at: Mapped[datetime]
+
+
+class Verification(Base):
+    """One verification session: document, consent, challenge, liveness, match, decision. Never an image.
+
+    ``portrait_enc`` holds the encrypted ID portrait only between opening and deciding (the match needs it);
+    it is emptied in the transaction that records the decision.
+    """
+
+    __tablename__ = "verifications"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    purpose: Mapped[str] = mapped_column(String(16))  # register | lookup | reverify
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    outlet_id: Mapped[str | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    representative_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
+    consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"))
+    doc_index: Mapped[str] = mapped_column(String(64), index=True)
+    challenge_nonce: Mapped[str] = mapped_column(String(64), unique=True)  # single use across all workers
+    challenge_actions: Mapped[str] = mapped_column(String(128))
+    challenge_expires_at: Mapped[datetime]
+    portrait_sha256: Mapped[str] = mapped_column(String(64))
+    portrait_enc: Mapped[str | None] = mapped_column(Text)
+    # open | capturing | processing | decided | used | expired
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decision: Mapped[str | None] = mapped_column(String(16))  # pass | fail | review
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    liveness_passed: Mapped[bool | None]
+    liveness_score: Mapped[float | None] = mapped_column(Float)
+    match_decision: Mapped[str | None] = mapped_column(String(16))
+    match_score: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(128))
+    threshold_version: Mapped[str | None] = mapped_column(String(128))
+    reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    review_reason: Mapped[str | None] = mapped_column(String(256))
+    reviewed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    started_at: Mapped[datetime | None]  # when the challenge was redeemed and capture began
+    decided_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+
+
+class Registration(Base):
+    __tablename__ = "registrations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    representative_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
+    number_id: Mapped[str] = mapped_column(ForeignKey("numbers.id"), index=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    outlet_id: Mapped[str | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # Emptied when the verification session is purged (90 days); ``evidence`` keeps what it proved.
+    verification_id: Mapped[str | None] = mapped_column(ForeignKey("verifications.id"), unique=True)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | suspended | cancelled
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(64))
+    retain_until: Mapped[date | None] = mapped_column(Date)
+
+
+Index("ix_registrations_person_status", Registration.person_id, Registration.status)
+
+
+class Reverification(Base):
+    __tablename__ = "reverifications"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | done | lapsed
+    deadline: Mapped[datetime]
+    ordered_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    verification_id: Mapped[str | None] = mapped_column(ForeignKey("verifications.id"))
+
+
+class FaceTemplate(Base):
+    """Off by default: kept only with its own consent, encrypted, with its own retention."""
+
+    __tablename__ = "face_templates"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"))
+    model: Mapped[str] = mapped_column(String(32))
+    template_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    retain_until: Mapped[date] = mapped_column(Date)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text exactly as hashed
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the chain's last seq and hash. Appenders lock it, so events get gap-free sequence numbers in
+    commit order on every worker; it is also the anchor that makes truncating the tail detectable."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,175 @@
+"""Operator administration: operators, outlets, users, number stock, caps, blacklisting. Every change audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from realname.audit.log import append
+from realname.documents.phone import parse_msisdn
+from realname.errors import BadInputError, ConflictError, DocumentError, ForbiddenError, NotFoundError
+from realname.registry.tables import Operator, Outlet, PhoneNumber, User
+from realname.services.auth import ROLES, hash_password, require
+from realname.services.context import SYSTEM, Actor, Services
+
+
+def _operator_scope(actor: Actor, operator_id: str | None) -> str:
+    """An operator admin manages only their own operator; the system (CLI) any."""
+    if actor is SYSTEM or actor.role == "system":
+        if operator_id is None:
+            raise BadInputError("name the operator", code="operator_required")
+        return operator_id
+    require(actor, "admin.manage")
+    if operator_id is not None and operator_id != actor.operator_id:
+        raise ForbiddenError("an operator's administrator manages only that operator")
+    assert actor.operator_id is not None
+    return actor.operator_id
+
+
+def create_operator(svc: Services, actor: Actor, code: str, name: str, kind: str = "basic",
+                    cap_per_person: int = 5) -> Operator:
+    if actor.role != "system":
+        raise ForbiddenError("operators are created by the service's own administration (CLI)")
+    if kind not in ("basic", "mvno"):
+        raise BadInputError("kind is 'basic' (basic telecom operator) or 'mvno'", code="bad_operator_kind")
+    if not 1 <= cap_per_person <= 100:
+        raise BadInputError("cap_per_person must be between 1 and 100", code="bad_cap")
+    with svc.db.write() as s:
+        if s.execute(select(Operator).where(Operator.code == code)).scalar_one_or_none():
+            raise ConflictError(f"operator {code!r} exists", code="duplicate")
+        op = Operator(code=code, name=name, kind=kind, cap_per_person=cap_per_person, created_at=svc.now())
+        s.add(op)
+        s.flush()
+        append(s, at=svc.now(), actor=actor.username, action="operator_created", subject=op.id,
+               payload={"code": code, "kind": kind, "cap_per_person": cap_per_person})
+    return op
+
+
+def set_cap(svc: Services, actor: Actor, cap_per_person: int, operator_id: str | None = None) -> Operator:
+    op_id = _operator_scope(actor, operator_id)
+    if not 1 <= cap_per_person <= 100:
+        raise BadInputError("cap_per_person must be between 1 and 100", code="bad_cap")
+    with svc.db.write() as s:
+        op = s.get(Operator, op_id)
+        if op is None:
+            raise NotFoundError("no such operator")
+        before, op.cap_per_person = op.cap_per_person, cap_per_person
+        append(s, at=svc.now(), actor=actor.username, action="cap_changed", subject=op.id,
+               payload={"from": before, "to": cap_per_person})
+    return op
+
+
+def create_outlet(svc: Services, actor: Actor, code: str, name: str, region: str | None = None,
+                  operator_id: str | None = None) -> Outlet:
+    op_id = _operator_scope(actor, operator_id)
+    with svc.db.write() as s:
+        if s.execute(select(Outlet).where(Outlet.code == code)).scalar_one_or_none():
+            raise ConflictError(f"outlet {code!r} exists", code="duplicate")
+        outlet = Outlet(operator_id=op_id, code=code, name=name, region=region, active=True)
+        s.add(outlet)
+        s.flush()
+        append(s, at=svc.now(), actor=actor.username, action="outlet_created", subject=outlet.id,
+               payload={"code": code, "operator": op_id})
+    return outlet
+
+
+def create_user(svc: Services, actor: Actor, username: str, password: str, role: str, *,
+                operator_id: str | None = None, outlet_id: str | None = None) -> User:
+    if role not in ROLES:
+        raise BadInputError(f"role must be one of {', '.join(ROLES)}", code="bad_role")
+    regulator_side = role in ("inspector", "auditor")
+    if regulator_side and actor.role != "system":
+        raise ForbiddenError("inspectors and auditors are created by the service's administration (CLI)")
+    op_id = None if regulator_side else _operator_scope(actor, operator_id)
+    if role == "agent" and outlet_id is None:
+        raise BadInputError("an agent works at an outlet: give outlet_id", code="outlet_required")
+    hashed = hash_password(password)
+    with svc.db.write() as s:
+        if outlet_id is not None:
+            outlet = s.get(Outlet, outlet_id)
+            if outlet is None or outlet.operator_id != op_id:
+                raise NotFoundError("no such outlet at this operator")
+        if s.execute(select(User).where(User.username == username)).scalar_one_or_none():
+            raise ConflictError(f"user {username!r} exists", code="duplicate")
+        user = User(username=username, password_hash=hashed, role=role, operator_id=op_id, outlet_id=outlet_id,
+                    active=True, blacklisted=False, created_at=svc.now())
+        s.add(user)
+        s.flush()
+        append(s, at=svc.now(), actor=actor.username, action="user_created", subject=user.id,
+               payload={"username": username, "role": role, "outlet": outlet_id})
+    return user
+
+
+def _user_in_scope(s: Session, actor: Actor, user_id: str) -> User:
+    user = s.get(User, user_id)
+    if user is None or (actor.role != "system" and user.operator_id != actor.operator_id):
+        raise NotFoundError("no such user")
+    return user
+
+
+def set_user_state(svc: Services, actor: Actor, user_id: str, *, active: bool | None = None,
+                   blacklisted: bool | None = None, reason: str | None = None) -> User:
+    if actor.role != "system":
+        require(actor, "admin.manage")
+    if blacklisted and not (reason or "").strip():
+        raise BadInputError("blacklisting an agent needs a reason", code="reason_required")
+    with svc.db.write() as s:
+        user = _user_in_scope(s, actor, user_id)
+        if active is not None:
+            user.active = active
+        if blacklisted is not None:
+            user.blacklisted, user.blacklist_reason = blacklisted, (reason or "").strip() or None
+        append(s, at=svc.now(), actor=actor.username,
+               action="agent_blacklisted" if blacklisted else "user_changed", subject=user.id,
+               payload={"active": user.active, "blacklisted": user.blacklisted, "reason": user.blacklist_reason})
+    return user
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    skipped_existing: int
+
+
+def import_numbers(svc: Services, actor: Actor, csv_text: str, operator_id: str | None = None) -> ImportResult:
+    """A CSV with a ``msisdn`` column (and optionally ``status``: available or reserved). All or nothing: one bad
+    row refuses the whole file and names the row."""
+    if actor.role != "system":
+        require(actor, "numbers.import")
+    op_id = _operator_scope(actor, operator_id)
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
+    if reader.fieldnames is None or "msisdn" not in reader.fieldnames:
+        raise BadInputError("the number file needs a header row with an 'msisdn' column", code="bad_csv")
+    wanted: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        try:
+            e164 = parse_msisdn(row.get("msisdn") or "", svc.settings.country)
+        except DocumentError as exc:
+            raise BadInputError(f"line {line}: {exc.message}", code="bad_csv") from None
+        status = (row.get("status") or "available").strip()
+        if status not in ("available", "reserved"):
+            raise BadInputError(f"line {line}: status must be available or reserved", code="bad_csv")
+        wanted[e164] = status
+    if not wanted:
+        raise BadInputError("the number file has no rows", code="bad_csv")
+    now = svc.now()
+    with svc.db.write() as s:
+        existing = set(s.execute(select(PhoneNumber.msisdn).where(PhoneNumber.msisdn.in_(wanted))).scalars())
+        for msisdn, status in wanted.items():
+            if msisdn not in existing:
+                s.add(PhoneNumber(msisdn=msisdn, operator_id=op_id, status=status, updated_at=now))
+        result = ImportResult(len(wanted) - len(existing), len(existing))
+        append(s, at=now, actor=actor.username, action="numbers_imported", subject=op_id,
+               payload={"added": result.added, "skipped_existing": result.skipped_existing})
+    return result
+
+
+def stock(svc: Services, operator_id: str) -> dict[str, int]:
+    with svc.db.read() as s:
+        rows = s.execute(select(PhoneNumber.status, func.count()).where(PhoneNumber.operator_id == operator_id)
+                         .group_by(PhoneNumber.status)).all()
+    return {status: int(n) for status, n in rows}
