@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     token_minutes: float = Field(30.0, gt=0, description="lifetime of a login token")
     retention_years_after_service: int = Field(2, ge=0)
     session_retention_days: int = Field(90, ge=1)
+    retain_templates: bool = Field(False, description="operator keeps face templates for fraud checks (needs its "
+                                   "own consent per person)")
     template_retention_days: int = Field(365, ge=1)
     face_data_warning: int = Field(100_000, ge=1, description="people with stored face data before filing")
     consent_text_version: str = "2026-11"

@@ -167,6 +167,7 @@ class Verification(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
     representative_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
     consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"))
+    template_consent_id: Mapped[str | None] = mapped_column(ForeignKey("consents.id"))
     doc_index: Mapped[str] = mapped_column(String(64), index=True)
     challenge_nonce: Mapped[str] = mapped_column(String(64), unique=True)  # single use across all workers
     challenge_actions: Mapped[str] = mapped_column(String(128))

@@ -34,7 +34,7 @@ class CheckOutcome:
 
 class LiveCheck(Protocol):
     def check(self, challenge: Sequence[Action], frames: Iterable[tuple[BGRImage, float]],
-              portrait: BGRImage) -> CheckOutcome: ...
+              portrait: BGRImage, keep_template: bool = False) -> CheckOutcome: ...
 
 
 class FaceLiveCheck:
@@ -48,7 +48,7 @@ class FaceLiveCheck:
         return f"{self.faces.settings.engine}[{models}]", f"{th.provenance.created}#{digest}"
 
     def check(self, challenge: Sequence[Action], frames: Iterable[tuple[BGRImage, float]],
-              portrait: BGRImage) -> CheckOutcome:
+              portrait: BGRImage, keep_template: bool = False) -> CheckOutcome:
         model_version, threshold_version = self.versions()
         session = LivenessSession(challenge, self.faces.engine)
         try:
@@ -69,8 +69,12 @@ class FaceLiveCheck:
         reasons = [] if decision == "pass" else ["face_mismatch" if decision == "fail" else "match_uncertain"]
         advice = {"pass": [], "fail": ["The face does not match the document's photo"],
                   "review": ["A supervisor must confirm the match"]}[decision]
+        template = None
+        if keep_template and decision == "pass":
+            matcher = self.faces.matcher
+            template = [float(x) for x in matcher.template(matcher.side(live.best_frame, "live photo"), "sface").vector]
         return CheckOutcome(decision, reasons, advice, True, live.score, match.decision.value, match.score,
-                            model_version, threshold_version)
+                            model_version, threshold_version, template)
 
 
 class FixedLiveCheck:
@@ -82,7 +86,8 @@ class FixedLiveCheck:
         self.frames_seen = 0
 
     def check(self, challenge: Sequence[Action], frames: Iterable[tuple[BGRImage, float]],
-              portrait: BGRImage) -> CheckOutcome:
+              portrait: BGRImage, keep_template: bool = False) -> CheckOutcome:
         self.frames_seen += sum(1 for _ in frames)
+        template = [1.0] + [0.0] * 127 if keep_template and self.decision == "pass" else None
         return CheckOutcome(self.decision, self.reasons, [], self.decision != "fail" or "face_mismatch" in self.reasons,
-                            1.0, None, 0.9 if self.decision == "pass" else 0.1, "fixed", "fixed")
+                            1.0, None, 0.9 if self.decision == "pass" else 0.1, "fixed", "fixed", template)

@@ -58,9 +58,11 @@ def purge(svc: Services, actor: Actor = SYSTEM) -> PurgeReport:
         s.execute(delete(Reverification).where(Reverification.registration_id.in_(due)))
         n_reg = rowcount(s.execute(delete(Registration).where(Registration.id.in_(due))))
         n_tpl = rowcount(s.execute(delete(FaceTemplate).where(FaceTemplate.retain_until < today)))
-        referenced: CompoundSelect[Any] = union(select(Registration.person_id), select(Registration.representative_id),
-                           select(Verification.person_id), select(Verification.representative_id),
-                           select(FaceTemplate.person_id))
+        # NOT IN over a list holding NULL matches nothing, so the optional columns are filtered.
+        referenced: CompoundSelect[Any] = union(
+            select(Registration.person_id), select(Verification.person_id), select(FaceTemplate.person_id),
+            select(Registration.representative_id).where(Registration.representative_id.is_not(None)),
+            select(Verification.representative_id).where(Verification.representative_id.is_not(None)))
         orphans = select(Person.id).where(Person.id.not_in(referenced))
         s.execute(delete(Consent).where(Consent.person_id.in_(orphans)))
         n_per = rowcount(s.execute(delete(Person).where(Person.id.in_(orphans))))
@@ -93,3 +95,20 @@ def erase_biometrics(svc: Services, actor: Actor, person_id: str) -> EventRecord
 def people_with_face_data(svc: Services) -> int:
     with svc.db.read() as s:
         return int(s.execute(select(func.count(func.distinct(FaceTemplate.person_id)))).scalar_one())
+
+
+@dataclass(frozen=True)
+class FaceDataStatus:
+    people: int
+    threshold: int
+
+    @property
+    def warning(self) -> str | None:
+        if self.people < self.threshold:
+            return None
+        return (f"face data is stored for {self.people} people, at or over the {self.threshold} at which a filing "
+                "with the authority is required")
+
+
+def face_data_status(svc: Services) -> FaceDataStatus:
+    return FaceDataStatus(people_with_face_data(svc), svc.settings.face_data_warning)

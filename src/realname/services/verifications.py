@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+import numpy as np
 from sqlalchemy import func, select, update
 
 from realname.audit.log import append
@@ -27,7 +28,7 @@ from realname.errors import BadInputError, ChallengeError, ConflictError, Forbid
 from realname.images import BGRImage, decode_image
 from realname.liveness.challenges import Action, parse_actions, random_actions
 from realname.registry.db import rowcount
-from realname.registry.tables import Consent, Person, Verification
+from realname.registry.tables import Consent, FaceTemplate, Person, Verification
 from realname.services.auth import require
 from realname.services.context import Actor, Services
 from realname.services.live_check import CheckOutcome
@@ -60,13 +61,16 @@ def _failures(svc: Services, s: Any, index: str) -> tuple[int, datetime | None]:
 
 def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], portrait: bytes, *,
                       consent: bool, purpose: Purpose = "register",
-                      representative: Mapping[str, Any] | None = None) -> Opened:
+                      representative: Mapping[str, Any] | None = None, template_consent: bool = False) -> Opened:
     require(actor, "verifications.open")
     if actor.operator_id is None:
         raise ForbiddenError("only an operator's agents can open a verification")
     if not consent:
         raise BadInputError("the customer did not consent to face processing: use the operator's manual "
                             "verification path instead", code="consent_required")
+    if template_consent and not svc.settings.retain_templates:
+        raise BadInputError("this operator does not keep face templates: leave template consent off",
+                            code="template_retention_disabled")
     doc = read_document(svc, card)
     rep = read_document(svc, representative) if representative else None
     decode_image(portrait, name="portrait", max_bytes=svc.settings.max_upload_bytes,
@@ -90,8 +94,12 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
         agreed = Consent(person_id=(rep_person or person).id, kind="face_processing", granted=True,
                          text_version=svc.settings.consent_text_version, agent_id=actor.user_id, given_at=now)
         s.add(agreed)
+        kept = Consent(person_id=person.id, kind="template_retention", granted=True, agent_id=actor.user_id,
+                       text_version=svc.settings.consent_text_version, given_at=now) if template_consent else None
+        if kept is not None:
+            s.add(kept)
         s.flush()
-        v = Verification(purpose=purpose, operator_id=actor.operator_id, outlet_id=actor.outlet_id,
+        v = Verification(template_consent_id=kept.id if kept else None, purpose=purpose, operator_id=actor.operator_id, outlet_id=actor.outlet_id,
                          agent_id=actor.user_id, person_id=person.id,
                          representative_id=rep_person.id if rep_person else None, consent_id=agreed.id,
                          doc_index=index, challenge_nonce=challenge.nonce,
@@ -106,7 +114,8 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
                payload={"verification": v.id, "doc_type": doc.doc_type.value, "number": doc.display_number,
                         "representative": rep_person.id if rep_person else None})
         append(s, at=now, actor=who, action="consent", subject=agreed.id,
-               payload={"kind": "face_processing", "text_version": agreed.text_version, "person": agreed.person_id})
+               payload={"kind": "face_processing", "text_version": agreed.text_version, "person": agreed.person_id,
+                        "template_retention": kept is not None})
         append(s, at=now, actor=who, action="challenge_issued", subject=v.id,
                payload={"actions": v.challenge_actions, "nonce_sha256": hashlib.sha256(challenge.nonce.encode())
                         .hexdigest(), "expires_at": expires.isoformat()})
@@ -165,12 +174,13 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
             expired = False
             s.execute(update(Verification).where(Verification.id == v.id).values(status="processing"))
             portrait_token, actions = v.portrait_enc, parse_actions(v.challenge_actions)
+            keep = v.template_consent_id is not None and svc.settings.retain_templates
     if expired:
         raise ChallengeError("the capture took too long: start the live check again", code="challenge_expired")
     portrait = decode_image(svc.cipher.decrypt_bytes(portrait_token, context="verification.portrait"),
                             name="portrait", max_pixels=svc.settings.max_image_pixels)
     try:
-        outcome = svc.live_check.check(actions, frames, portrait)
+        outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep)
     except BaseException:
         # Bad frames (an unreadable upload) change nothing: the session goes back to capturing.
         with svc.db.write() as s:
@@ -190,6 +200,14 @@ def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: C
         v.match_decision, v.match_score = outcome.match_decision, outcome.match_score
         v.model_version, v.threshold_version = outcome.model_version, outcome.threshold_version
         v.portrait_enc = None  # the portrait is dropped as soon as the decision is made
+        if outcome.template is not None and v.template_consent_id is not None and svc.settings.retain_templates:
+            vector = np.asarray(outcome.template, np.float32).tobytes()
+            tpl = FaceTemplate(person_id=v.person_id, consent_id=v.template_consent_id, model="sface",
+                               template_enc=svc.cipher.encrypt_bytes(vector, context="face.template"), created_at=now,
+                               retain_until=now.date() + timedelta(days=svc.settings.template_retention_days))
+            s.add(tpl)
+            append(s, at=now, actor=actor.username, action="template_stored", subject=v.person_id,
+                   payload={"verification": v.id, "retain_until": tpl.retain_until.isoformat()})
         append(s, at=now, actor=actor.username, action="decision", subject=v.id,
                payload={"decision": outcome.decision, "reasons": outcome.reasons, "purpose": v.purpose,
                         "person": v.person_id, "model_version": outcome.model_version,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 15:11:46.667509
+Create Date: 2026-11-30 15:17:08.515703
 """
 
 from __future__ import annotations
@@ -165,6 +165,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.String(length=32), nullable=False),
     sa.Column('representative_id', sa.String(length=32), nullable=True),
     sa.Column('consent_id', sa.String(length=32), nullable=False),
+    sa.Column('template_consent_id', sa.String(length=32), nullable=True),
     sa.Column('doc_index', sa.String(length=64), nullable=False),
     sa.Column('challenge_nonce', sa.String(length=64), nullable=False),
     sa.Column('challenge_actions', sa.String(length=128), nullable=False),
@@ -194,6 +195,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_verifications_person_id_persons')),
     sa.ForeignKeyConstraint(['representative_id'], ['persons.id'], name=op.f('fk_verifications_representative_id_persons')),
     sa.ForeignKeyConstraint(['reviewed_by'], ['users.id'], name=op.f('fk_verifications_reviewed_by_users')),
+    sa.ForeignKeyConstraint(['template_consent_id'], ['consents.id'], name=op.f('fk_verifications_template_consent_id_consents')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verifications')),
     sa.UniqueConstraint('challenge_nonce', name=op.f('uq_verifications_challenge_nonce'))
     )
