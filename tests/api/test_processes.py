@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from tests.registry_support import KEYRING, noise_frames, portrait_bytes, prc_card, seeded
+from tests.support import need_data
 
 from realname.audit.log import verify_chain
 from realname.registry.tables import AuditEvent, PhoneNumber, Registration, Verification
@@ -30,8 +32,6 @@ from realname.services import verifications
 from realname.services.auth import authenticate, login
 from realname.services.context import Services
 from realname.services.demo import DEMO_PASSWORD
-from tests.registry_support import KEYRING, noise_frames, portrait_bytes, prc_card, seeded
-from tests.support import need_data
 
 BIN = Path(sys.executable).parent
 

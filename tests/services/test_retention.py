@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from tests.registry_support import Clock, noise_frames, portrait_bytes, prc_card, seeded
 
 from realname.audit.log import verify_chain
 from realname.errors import BadInputError
@@ -11,7 +12,6 @@ from realname.services import registrations, retention, verifications
 from realname.services.auth import authenticate, login
 from realname.services.context import Actor, Services
 from realname.services.demo import DEMO_PASSWORD
-from tests.registry_support import Clock, noise_frames, portrait_bytes, prc_card, seeded
 
 
 def agent(svc: Services) -> Actor:

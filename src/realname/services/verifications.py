@@ -99,7 +99,8 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
         if kept is not None:
             s.add(kept)
         s.flush()
-        v = Verification(template_consent_id=kept.id if kept else None, purpose=purpose, operator_id=actor.operator_id, outlet_id=actor.outlet_id,
+        v = Verification(template_consent_id=kept.id if kept else None, purpose=purpose,
+                         operator_id=actor.operator_id, outlet_id=actor.outlet_id,
                          agent_id=actor.user_id, person_id=person.id,
                          representative_id=rep_person.id if rep_person else None, consent_id=agreed.id,
                          doc_index=index, challenge_nonce=challenge.nonce,
