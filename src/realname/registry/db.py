@@ -25,7 +25,9 @@ class Database:
         try:
             self.url = make_url(url)
         except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
-            raise ConfigError(f"REALNAME_DATABASE_URL is not a database URL: {url!r}") from exc
+            # The value is not echoed: it may hold a password.
+            raise ConfigError("REALNAME_DATABASE_URL is not a database URL (expected e.g. sqlite:///realname.db or "
+                              "postgresql+psycopg://user@host/db)") from exc
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:

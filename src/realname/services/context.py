@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 
 from realname.config import Settings
 from realname.faces import FaceService
 from realname.liveness.challenges import ChallengeSigner
 from realname.privacy.fields import FieldCipher
-from realname.privacy.keyring import Keyring
+from realname.privacy.keyring import KEYRING_ENV, Keyring
 from realname.registry.db import Database
 from realname.services.live_check import FaceLiveCheck, LiveCheck
 
@@ -24,6 +25,14 @@ Clock = Callable[[], datetime]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime, st.st_ino
 
 
 @dataclass(frozen=True)
@@ -47,17 +56,30 @@ class Services:
         self.settings = settings
         self.db = db or Database(settings.database_url)
         self._keyring = keyring
+        self._keyring_stamp: tuple[float, int] | None = None
+        self._cipher: FieldCipher | None = None
         self._live_check = live_check
         self._faces = faces
         self.now = clock
 
-    @cached_property
+    @property
     def keyring(self) -> Keyring:
-        return self._keyring or Keyring.load(self.settings.keyring_file, os.environ)
+        """The keyring; reloaded when its file changes, so running workers pick up a rotation's new key."""
+        if self._keyring is not None and self._keyring_stamp is None:
+            return self._keyring  # given by the caller (tests) or by REALNAME_KEYRING: fixed
+        stamp = _stamp(self.settings.keyring_file)
+        if self._keyring is None or stamp != self._keyring_stamp:
+            self._keyring = Keyring.load(self.settings.keyring_file, os.environ)
+            self._keyring_stamp = None if os.environ.get(KEYRING_ENV, "").strip() else stamp
+            self._cipher = FieldCipher(self._keyring)
+        return self._keyring
 
-    @cached_property
+    @property
     def cipher(self) -> FieldCipher:
-        return FieldCipher(self.keyring)
+        ring = self.keyring
+        if self._cipher is None or self._cipher.keyring is not ring:
+            self._cipher = FieldCipher(ring)
+        return self._cipher
 
     @cached_property
     def faces(self) -> FaceService:

@@ -6,12 +6,15 @@ that still decrypt; the re-encryption itself is one transaction.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import select
 
 from realname.audit.log import append
+from realname.errors import ConfigError
 from realname.privacy.fields import FieldCipher
+from realname.privacy.keyring import KEYRING_ENV, Keyring
 from realname.registry.tables import FaceTemplate, Person, Verification
 from realname.services.context import SYSTEM, Actor, Services
 
@@ -20,13 +23,22 @@ _TEXT_FIELDS = (("number_enc", "person.number"), ("name_enc", "person.name"), ("
 
 
 def rotate_keys(svc: Services, keyring_path: Path, actor: Actor = SYSTEM) -> tuple[str, int]:
-    """Returns the new key id and the number of values re-encrypted."""
-    old = FieldCipher(svc.keyring)
-    new_ring = svc.keyring.rotated()
-    new_ring.save(keyring_path)
-    new = FieldCipher(new_ring)
+    """Returns the new key id and the number of values re-encrypted.
+
+    The keyring is re-read from its file inside the write transaction, so two rotations at once are serialised
+    and the second starts from the first one's keys. A keyring given in ``REALNAME_KEYRING`` cannot be rotated
+    here (the variable would still hold the old keys): rotate the file instead.
+    """
+    if os.environ.get(KEYRING_ENV, "").strip():
+        raise ConfigError(f"{KEYRING_ENV} is set: rotate a keyring file (REALNAME_KEYRING_FILE), then update the "
+                          "variable from it")
     count = 0
     with svc.db.write() as s:
+        current = Keyring.load(keyring_path, {})
+        old = FieldCipher(current)
+        new_ring = current.rotated()
+        new_ring.save(keyring_path)  # saved before re-encrypting: a crash leaves values that still decrypt
+        new = FieldCipher(new_ring)
         for person in s.execute(select(Person)).scalars():
             for attr, context in _TEXT_FIELDS:
                 token = getattr(person, attr)
@@ -43,6 +55,5 @@ def rotate_keys(svc: Services, keyring_path: Path, actor: Actor = SYSTEM) -> tup
                                                context="face.template")
             count += 1
         append(s, at=svc.now(), actor=actor.username, action="key_rotation", subject=new_ring.active,
-               payload={"values": count, "previous": svc.keyring.active})
-    svc.__dict__["keyring"], svc.__dict__["cipher"] = new_ring, new
+               payload={"values": count, "previous": current.active})
     return new_ring.active, count

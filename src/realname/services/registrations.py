@@ -214,8 +214,9 @@ def complete_reverification(svc: Services, actor: Actor, order_id: str, verifica
 
 
 def suspend_overdue(svc: Services) -> int:
-    """Numbers whose re-verification deadline passed are suspended. Returns how many."""
+    """Numbers whose re-verification deadline passed are suspended. Returns how many numbers were suspended."""
     now = svc.now()
+    suspended = 0
     with svc.db.write() as s:
         due = s.execute(select(Reverification).where(Reverification.status == "open",
                                                      Reverification.deadline < now)).scalars().all()
@@ -224,11 +225,12 @@ def suspend_overdue(svc: Services) -> int:
             reg = s.get(Registration, order.registration_id)
             assert reg is not None
             if reg.status == "active":
+                suspended += 1
                 reg.status = "suspended"
                 number = s.get(PhoneNumber, reg.number_id)
                 assert number is not None
                 number.status = "suspended"
                 append(s, at=now, actor=SYSTEM.username, action="suspended", subject=reg.id,
                        payload={"order": order.id, "msisdn": number.msisdn})
-    return len(due)
+    return suspended
 
