@@ -26,7 +26,10 @@ $(VENV)/.dev-installed: requirements/dev.lock pyproject.toml | $(BIN)/python
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
+# A local keyring and SQLite database with a demo operator, outlet, one user per role and a number block.
 run: install
+	$(BIN)/realname keys init --if-missing
+	$(BIN)/realname demo --if-empty
 	$(BIN)/realname serve
 
 test: install-dev
