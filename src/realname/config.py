@@ -25,7 +25,8 @@ class Settings(BaseSettings):
 
     # Registry
     database_url: str = Field("sqlite:///var/realname.db", description="SQLAlchemy URL; PostgreSQL in production")
-    keyring_file: Path = Field(Path("var/realname-keys.json"), description="field-encryption keys (or REALNAME_KEYRING)")
+    keyring_file: Path = Field(Path("var/realname-keys.json"),
+                               description="field-encryption keys (or REALNAME_KEYRING)")
     country: str = Field("CN", min_length=2, max_length=2, description="region for phone numbers")
     cap_total: int | None = Field(None, ge=1, description="optional cap on numbers per person across operators")
     challenge_actions: int = Field(3, ge=2, le=4)

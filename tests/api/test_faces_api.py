@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from tests.registry_support import seeded
 from tests.support import jpeg_bytes, lfw_image
 
 from realname.api.app import create_app
-from realname.config import Settings
+from realname.registry.migrate import upgrade
+from realname.services.demo import DEMO_PASSWORD
 
 
 @pytest.fixture
-def client() -> TestClient:
-    with TestClient(create_app(Settings(engine="fake", max_upload_bytes=200_000))) as c:
+def client(tmp_path: Path) -> TestClient:
+    """The app on a demo registry, logged in as the demo agent (face checks are for operator staff only)."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(url)
+    svc, _ = seeded(url, engine="fake", max_upload_bytes=200_000)
+    with TestClient(create_app(svc.settings, services=svc)) as c:
+        r = c.post("/v1/auth/login", json={"username": "agent1", "password": DEMO_PASSWORD})
+        c.headers["Authorization"] = f"Bearer {r.json()['token']}"
         yield c  # type: ignore[misc]
+
+
+def test_face_checks_need_a_login(client: TestClient, textured: np.ndarray) -> None:
+    data = jpeg_bytes(textured)
+    r = client.post("/v1/faces/compare", files={"document": ("d.jpg", data), "live": ("l.jpg", data)},
+                    headers={"Authorization": ""})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "not_authenticated"
 
 
 def test_healthz(client: TestClient) -> None:
@@ -67,11 +83,16 @@ def test_truncated_png(client: TestClient) -> None:
 
 
 @pytest.mark.models
-def test_real_engine_compare() -> None:
+def test_real_engine_compare(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(url)
+    svc, _ = seeded(url, engine="cascade")
     same_a = lfw_image("Abel_Pacheco", 1).read_bytes()
     same_b = lfw_image("Abel_Pacheco", 4).read_bytes()
     other = lfw_image("AJ_Cook", 1).read_bytes()
-    with TestClient(create_app(Settings(engine="cascade"))) as c:
+    with TestClient(create_app(svc.settings, services=svc)) as c:
+        token = c.post("/v1/auth/login", json={"username": "agent1", "password": DEMO_PASSWORD}).json()["token"]
+        c.headers["Authorization"] = f"Bearer {token}"
         r = c.post("/v1/faces/compare", files={"document": ("a.jpg", same_b), "live": ("b.jpg", same_a)})
         assert r.status_code == 200 and r.json()["decision"] == "pass", r.text
         r = c.post("/v1/faces/compare", files={"document": ("a.jpg", other), "live": ("b.jpg", same_a)})

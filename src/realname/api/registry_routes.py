@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,21 +88,10 @@ def _instructions(actions: tuple[Action, ...] | list[Action]) -> list[Instructio
     return [Instruction(action=a.value, en=INSTRUCTIONS[a][0], zh=INSTRUCTIONS[a][1]) for a in actions]
 
 
-def _retries_left(svc: Services, v: Verification) -> int | None:
-    if v.decision != "fail":
-        return None
-    from realname.services.verifications import _failures
-    with svc.db.read() as s:
-        count, _ = _failures(svc, s, v.doc_index)
-    return max(0, svc.settings.max_failures - count)
-
-
 def _verification_out(svc: Services, v: Verification, advice: list[str] | None = None) -> VerificationOut:
-    from datetime import timedelta
-    deadline = v.started_at + timedelta(seconds=svc.settings.capture_seconds) if v.started_at else None
     return VerificationOut(id=v.id, purpose=v.purpose, status=v.status, decision=v.decision, reasons=v.reasons,
-                           advice=advice or [], retries_left=_retries_left(svc, v),
-                           capture_deadline=deadline if v.status == "capturing" else None)
+                           advice=advice or [], retries_left=verifications.retries_left(svc, v),
+                           capture_deadline=verifications.capture_deadline(svc, v))
 
 
 @router.post("/verifications", response_model=VerificationOpened, status_code=201, tags=["verification"],
@@ -154,8 +144,11 @@ async def submit_capture(
         with tempfile.TemporaryDirectory(prefix="realname-") as tmp:
             path = Path(tmp) / "capture"
             path.write_bytes(data)
-            v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id,
-                                                 _video_frames(path, svc.settings.max_frames))
+            try:
+                v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id,
+                                                     _video_frames(path, svc.settings.max_frames))
+            except VideoError as exc:  # the reader names its file: a server path the caller must not see
+                raise VideoError(exc.message.replace(str(path), "the uploaded video"), code=exc.code) from None
         return _verification_out(svc, v, outcome.advice)
     if not frames:
         raise BadInputError("send the capture as 'video', or as 'frames' with 'timestamps'", code="missing_capture")
@@ -165,6 +158,8 @@ async def submit_capture(
         times = [float(t) for t in (timestamps or "").split(",") if t.strip()]
     except ValueError:
         raise BadInputError("timestamps must be numbers in seconds, comma-separated", code="bad_timestamps") from None
+    if not all(math.isfinite(t) for t in times):
+        raise BadInputError("timestamps must be finite numbers of seconds", code="bad_timestamps")
     if len(times) != len(frames):
         raise BadInputError(f"{len(frames)} frames but {len(times)} timestamps", code="bad_timestamps")
     images, total = [], 0
@@ -172,7 +167,7 @@ async def submit_capture(
         data = await _read_limited(f, svc.settings.max_upload_bytes, f"frame {i}")
         total += len(data)
         if total > limit:
-            raise ImageTooLargeError(f"the frames are over the {limit / 1e6:.0f} MB limit", code="upload_too_large")
+            raise ImageTooLargeError(f"the frames are over the {limit / 1e6:.1f} MB limit", code="upload_too_large")
         images.append(decode_image(data, name=f"frame {i}", max_pixels=svc.settings.max_image_pixels))
     v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id,
                                          list(zip(images, times, strict=True)))
@@ -222,11 +217,7 @@ async def register(body: RegisterIn, svc: Svc, actor: Caller) -> RegistrationOut
 @router.get("/registrations/{registration_id}", response_model=RegistrationOut, tags=["registration"],
             **secured("registrations.read"))
 async def get_registration(registration_id: str, svc: Svc, actor: Caller) -> RegistrationOut:
-    from realname.errors import NotFoundError
-    with svc.db.read() as s:
-        reg = s.get(Registration, registration_id)
-    if reg is None or (actor.operator_id is not None and reg.operator_id != actor.operator_id):
-        raise NotFoundError("no such registration")
+    reg = await run_in_threadpool(registrations.get_registration, svc, actor, registration_id)
     return _registration_out(svc, reg)
 
 

@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields are refused, and so are values of the wrong JSON type (no coercion: consent
+    must be ``true``, not ``"yes"``; a cap is ``3``, not ``"3"``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LoginIn(Strict):

@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from realname import __version__
 from realname.api.deps import Service, read_upload
 from realname.api.schemas import CompareOut, ErrorResponse, Health, QualityOut
+from realname.api.security import Caller, secured
 from realname.faces import match_json, quality_json
 
 router = APIRouter()
@@ -19,9 +20,11 @@ def healthz(service: Service) -> Health:
     return Health(status="ok", version=__version__, engine=service.settings.engine)
 
 
-@router.post("/v1/faces/compare", response_model=CompareOut, responses=ERRORS)  # type: ignore[arg-type]
+@router.post("/v1/faces/compare", response_model=CompareOut, responses=ERRORS,  # type: ignore[arg-type]
+             **secured("faces.check"))
 async def compare(
     service: Service,
+    actor: Caller,
     document: UploadFile | None = File(None, description="the ID document's portrait"),
     live: UploadFile | None = File(None, description="the live camera frame"),
 ) -> CompareOut:
@@ -31,8 +34,9 @@ async def compare(
     return CompareOut.model_validate(match_json(result, service.thresholds))
 
 
-@router.post("/v1/faces/quality", response_model=QualityOut, responses=ERRORS)  # type: ignore[arg-type]
-async def quality(service: Service,
+@router.post("/v1/faces/quality", response_model=QualityOut, responses=ERRORS,  # type: ignore[arg-type]
+              **secured("faces.check"))
+async def quality(service: Service, actor: Caller,
                   image: UploadFile | None = File(None, description="a face photo")) -> QualityOut:
     img = await read_upload(service, image, "image")
     report = await run_in_threadpool(service.quality, img)

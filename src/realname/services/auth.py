@@ -25,6 +25,7 @@ _OPERATOR_STAFF = frozenset({"agent", "supervisor", "operator_admin"})
 _COUNTER = frozenset({"agent", "supervisor"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
+    "faces.check": _OPERATOR_STAFF,  # raw compare / quality with scores: operator staff only, never anonymous
     "verifications.open": _COUNTER,
     "verifications.capture": _COUNTER,
     "verifications.read": _OPERATOR_STAFF,

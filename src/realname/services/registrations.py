@@ -128,6 +128,16 @@ def _registration(s: Session, actor: Actor, registration_id: str) -> Registratio
     return reg
 
 
+def get_registration(svc: Services, actor: Actor, registration_id: str) -> Registration:
+    require(actor, "registrations.read")
+    with svc.db.read() as s:
+        reg = s.get(Registration, registration_id)
+    # Another operator's record does not exist for this caller; regulator-side users see every operator's.
+    if reg is None or (actor.operator_id is not None and reg.operator_id != actor.operator_id):
+        raise NotFoundError("no such registration")
+    return reg
+
+
 def cancel(svc: Services, actor: Actor, registration_id: str, reason: str) -> Registration:
     require(actor, "registrations.cancel")
     if not reason.strip():

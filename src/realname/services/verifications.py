@@ -59,6 +59,21 @@ def _failures(svc: Services, s: Any, index: str) -> tuple[int, datetime | None]:
     return int(count), oldest
 
 
+def retries_left(svc: Services, v: Verification) -> int | None:
+    """After a failed verification: how many more tries this document has before it locks."""
+    if v.decision != "fail":
+        return None
+    with svc.db.read() as s:
+        count, _ = _failures(svc, s, v.doc_index)
+    return max(0, svc.settings.max_failures - count)
+
+
+def capture_deadline(svc: Services, v: Verification) -> datetime | None:
+    if v.status != "capturing" or v.started_at is None:
+        return None
+    return v.started_at + timedelta(seconds=svc.settings.capture_seconds)
+
+
 def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], portrait: bytes, *,
                       consent: bool, purpose: Purpose = "register",
                       representative: Mapping[str, Any] | None = None, template_consent: bool = False) -> Opened:
@@ -72,7 +87,7 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
         raise BadInputError("this operator does not keep face templates: leave template consent off",
                             code="template_retention_disabled")
     doc = read_document(svc, card)
-    rep = read_document(svc, representative) if representative else None
+    rep = read_document(svc, representative) if representative is not None else None
     decode_image(portrait, name="portrait", max_bytes=svc.settings.max_upload_bytes,
                  max_pixels=svc.settings.max_image_pixels)
     s_cfg = svc.settings
