@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 DATA   ?= ../shared/data
 BENCH_OUT ?= bench-out
 
-.PHONY: run test check bench lock clean install install-dev
+.PHONY: run test check bench lock clean install install-dev browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,17 @@ run: install
 	$(BIN)/realname demo --if-empty
 	$(BIN)/realname serve
 
-test: install-dev
+# Debian's chromium and chromedriver for the browser tests; when they cannot be installed (no root, no apt),
+# the tests that need them skip with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	     { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }) \
+	    || echo "could not install chromium: the browser tests will be skipped"; \
+	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
+
+test: install-dev browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 check: install-dev
