@@ -5,14 +5,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["cascade", "fusion", "sface", "dlib", "fake"]
 
 
+class SignalRules(BaseModel):
+    """Fraud-signal thresholds (``REALNAME_SIGNALS__<NAME>``). Each rule is explainable: the evidence behind a
+    signal is the rows that crossed these numbers."""
+
+    many_outlets: int = Field(3, ge=2, description="distinct outlets verifying one document within the window")
+    many_outlets_minutes: float = Field(60, gt=0)
+    fail_then_pass_failures: int = Field(3, ge=1, description="failed verifications of a document before a pass")
+    fail_then_pass_minutes: float = Field(60, gt=0)
+    agent_min_registrations: int = Field(20, ge=1, description="an agent is compared once past this volume")
+    agent_volume_ratio: float = Field(2.5, gt=1, description="volume over the outlet's other agents' median")
+    agent_night_share: float = Field(0.2, gt=0, le=1, description="share of registrations at night")
+    night_from_hour: int = Field(22, ge=0, le=23)
+    night_to_hour: int = Field(6, ge=0, le=23)
+    agent_review_rate: float = Field(0.1, gt=0, le=1, description="share of verifications decided 'review'")
+    agent_min_events: int = Field(10, ge=1, description="night registrations or reviews needed before judging")
+    quick_cancel_hours: float = Field(24, gt=0, description="registered then cancelled within this many hours")
+    duplicate_face_cosine: float = Field(0.7, gt=0, le=1, description="SFace cosine between two documents' "
+                                         "templates; far stricter than the 1:1 threshold because 1:N over many "
+                                         "templates multiplies chance matches")
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REALNAME_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="REALNAME_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
 
     engine: EngineName = Field("cascade", description="face engine used for matching")
     thresholds_file: Path | None = Field(
@@ -46,6 +68,8 @@ class Settings(BaseSettings):
     template_retention_days: int = Field(365, ge=1)
     face_data_warning: int = Field(100_000, ge=1, description="people with stored face data before filing")
     consent_text_version: str = "2026-11"
+    timezone: str = Field("Asia/Shanghai", description="the operator's local time, for hours and days in reports")
+    signals: SignalRules = Field(default_factory=SignalRules)
     test_mode: bool = Field(False, description="tests only: allows fixed_challenge")
     fixed_challenge: str | None = Field(None, description="tests only: actions every challenge asks for")
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -121,7 +122,8 @@ class _Generator:
         self.id = _Ids(spec.seed)
         self.rows = _Rows()
         self.planted = Planted()
-        self.t0 = datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=UTC)
+        # Days and opening hours are local (the operator's time zone), stored in UTC like every timestamp.
+        self.t0 = datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=ZoneInfo(svc.settings.timezone))
         self.next_msisdn = 19_800_000_000
         self.held: dict[str, int] = {}
         self._doc_index: dict[str, str] = {}
@@ -243,9 +245,9 @@ class _Generator:
     def _when(self, night: bool = False) -> datetime:
         r = self.rng
         day = self.t0 + timedelta(days=int(r.integers(self.spec.days)))
-        # Counters open 9:00-19:00; hours are drawn so that no clean registration falls at night.
+        # Counters open 9:00-19:00 local time; hours are drawn so that no clean registration falls at night.
         hour = float(r.uniform(22, 28)) % 24 if night else float(np.clip(r.normal(13.5, 2.2), 9.0, 18.9))
-        return day + timedelta(hours=hour)
+        return (day + timedelta(hours=hour)).astimezone(UTC)
 
     # -- the data set -------------------------------------------------------------------------------------------
 
@@ -368,7 +370,7 @@ class _Generator:
         seq = start_seq
         for at, actor, action, subject, payload in sorted(self.rows.events, key=lambda e: (e[0], e[2], e[3])):
             seq += 1
-            text = at.isoformat(timespec="microseconds")
+            text = at.astimezone(UTC).isoformat(timespec="microseconds")
             digest = event_hash(seq, text, actor, action, subject, payload, prev)
             yield dict(seq=seq, at=text, actor=actor, action=action, subject=subject, payload=payload,
                        prev_hash=prev, hash=digest)
