@@ -7,30 +7,43 @@ import binascii
 import math
 import tempfile
 from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from realname.api.registry_schemas import (
     CapIn,
     ChainOut,
     ChallengeOut,
+    FeedbackOut,
     HeldNumberOut,
+    HintOut,
     IdOut,
     ImportOut,
+    InspectionSummaryOut,
     Instruction,
     LoginIn,
     LoginOut,
+    OperatorRef,
+    OperatorSettingsIn,
+    OperatorSettingsOut,
     OutletIn,
+    OutletListItem,
     ReasonIn,
+    ReceiptOut,
     RegisterIn,
     RegistrationOut,
     ReverificationOut,
     ReviewIn,
+    ReviewItemOut,
     StartIn,
     UserIn,
+    UserListItem,
     UserOut,
     VerificationIn,
     VerificationOpened,
@@ -45,7 +58,7 @@ from realname.images import BGRImage, decode_image
 from realname.liveness.challenges import INSTRUCTIONS, Action
 from realname.liveness.video import read_frames
 from realname.registry.tables import Person, PhoneNumber, Registration, Verification
-from realname.services import admin, auth, registrations, verifications
+from realname.services import admin, auth, feedback, inspection, registrations, verifications
 from realname.services.context import Actor, Services
 
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
@@ -181,11 +194,33 @@ async def get_verification(verification_id: str, svc: Svc, actor: Caller) -> Ver
     return _verification_out(svc, v)
 
 
-@router.get("/reviews", response_model=list[VerificationOut], tags=["verification"],
+@router.post("/verifications/{verification_id}/feedback", response_model=FeedbackOut, tags=["verification"],
+             **secured("verifications.capture"))
+async def frame_feedback(
+    verification_id: str, svc: Svc, actor: Caller,
+    frame: Annotated[UploadFile | None, File(description="one camera frame (JPEG)")] = None,
+) -> FeedbackOut:
+    """What the customer should fix in this frame (face in the oval, alone, close enough, light). Never a score;
+    nothing is stored."""
+    if frame is None:
+        raise BadInputError("send one camera frame as the multipart field 'frame'", code="missing_frame")
+    data = await _read_limited(frame, svc.settings.max_upload_bytes, "frame")
+
+    def run() -> feedback.Feedback:
+        image = decode_image(data, name="frame", max_bytes=svc.settings.max_upload_bytes,
+                             max_pixels=svc.settings.max_image_pixels)
+        return feedback.frame_feedback(svc, actor, verification_id, image)
+
+    got = await run_in_threadpool(run)
+    return FeedbackOut(ok=got.ok, hints=[HintOut(code=h.code, en=h.en, zh=h.zh) for h in got.hints])
+
+
+@router.get("/reviews", response_model=list[ReviewItemOut], tags=["verification"],
             **secured("verifications.review"))
-async def review_queue(svc: Svc, actor: Caller) -> list[VerificationOut]:
-    rows = await run_in_threadpool(verifications.review_queue, svc, actor)
-    return [_verification_out(svc, v) for v in rows]
+async def review_queue(svc: Svc, actor: Caller) -> list[ReviewItemOut]:
+    rows = await run_in_threadpool(inspection.review_items, svc, actor)
+    return [ReviewItemOut(id=r.id, person_number=r.person_number, agent=r.agent, outlet=r.outlet, reasons=r.reasons,
+                          decided_at=r.decided_at) for r in rows]
 
 
 @router.post("/verifications/{verification_id}/review", response_model=VerificationOut, tags=["verification"],
@@ -219,6 +254,16 @@ async def register(body: RegisterIn, svc: Svc, actor: Caller) -> RegistrationOut
 async def get_registration(registration_id: str, svc: Svc, actor: Caller) -> RegistrationOut:
     reg = await run_in_threadpool(registrations.get_registration, svc, actor, registration_id)
     return _registration_out(svc, reg)
+
+
+@router.get("/registrations/{registration_id}/receipt", response_model=ReceiptOut, tags=["registration"],
+            **secured("registrations.create"))
+async def receipt(registration_id: str, svc: Svc, actor: Caller) -> ReceiptOut:
+    """What the counter prints for the customer: name and document number masked, no biometric data."""
+    r = await run_in_threadpool(inspection.receipt, svc, actor, registration_id)
+    return ReceiptOut(registration_id=r.registration_id, msisdn=r.msisdn, operator_name=r.operator_name,
+                      outlet_name=r.outlet_name, agent=r.agent, person_number=r.person_number,
+                      name_masked=r.name_masked, doc_type=r.doc_type, created_at=r.created_at, status=r.status)
 
 
 @router.post("/registrations/{registration_id}/cancel", response_model=RegistrationOut, tags=["registration"],
@@ -255,6 +300,60 @@ async def complete_reverification(order_id: str, body: VerificationRef, svc: Svc
 async def numbers_mine(body: VerificationRef, svc: Svc, actor: Caller) -> list[HeldNumberOut]:
     held = await run_in_threadpool(registrations.numbers_of, svc, actor, body.verification_id)
     return [HeldNumberOut(msisdn=h.msisdn, operator=h.operator, status=h.status, since=h.since) for h in held]
+
+
+# --- operator settings and administration ------------------------------------------------------------------------
+
+def _operator_settings_out(svc: Services, actor: Actor) -> OperatorSettingsOut:
+    op, settings = admin.operator_view(svc, actor)
+    return OperatorSettingsOut(cap_per_person=op.cap_per_person, **settings.model_dump(),
+                               operator=OperatorRef(id=op.id, code=op.code, name=op.name))
+
+
+@router.get("/operator/settings", response_model=OperatorSettingsOut, tags=["admin"], **secured("operator.read"))
+async def operator_settings(svc: Svc, actor: Caller) -> OperatorSettingsOut:
+    return await run_in_threadpool(_operator_settings_out, svc, actor)
+
+
+@router.put("/admin/settings", response_model=OperatorSettingsOut, tags=["admin"], **secured("admin.manage"))
+async def update_settings(body: OperatorSettingsIn, svc: Svc, actor: Caller) -> OperatorSettingsOut:
+    """Change any of the operator's settings; each change is audited (settings_changed, cap_changed)."""
+    changes = body.model_dump(exclude_none=True)
+    cap = changes.pop("cap_per_person", None)
+
+    def run() -> OperatorSettingsOut:
+        if changes:
+            admin.update_operator_settings(svc, actor, changes)
+        if cap is not None:
+            admin.set_cap(svc, actor, cap)
+        return _operator_settings_out(svc, actor)
+
+    return await run_in_threadpool(run)
+
+
+@router.get("/admin/outlets", response_model=list[OutletListItem], tags=["admin"], **secured("admin.manage"))
+async def list_outlets(svc: Svc, actor: Caller) -> list[OutletListItem]:
+    rows = await run_in_threadpool(admin.list_outlets, svc, actor)
+    return [OutletListItem(id=o.id, code=o.code, name=o.name, region=o.region, active=o.active) for o in rows]
+
+
+@router.get("/admin/users", response_model=list[UserListItem], tags=["admin"], **secured("admin.manage"))
+async def list_users(svc: Svc, actor: Caller) -> list[UserListItem]:
+    rows = await run_in_threadpool(admin.list_users, svc, actor)
+    return [UserListItem(id=u.id, username=u.username, role=u.role, outlet_id=u.outlet_id, active=u.active,
+                         blacklisted=u.blacklisted, blacklist_reason=u.blacklist_reason) for u in rows]
+
+
+@router.post("/admin/users/{user_id}/disable", response_model=IdOut, tags=["admin"], **secured("admin.manage"))
+async def disable_user(user_id: str, svc: Svc, actor: Caller) -> IdOut:
+    u = await run_in_threadpool(lambda: admin.set_user_state(svc, actor, user_id, active=False))
+    return IdOut(id=u.id)
+
+
+@router.post("/admin/users/{user_id}/enable", response_model=IdOut, tags=["admin"], **secured("admin.manage"))
+async def enable_user(user_id: str, svc: Svc, actor: Caller) -> IdOut:
+    u = await run_in_threadpool(lambda: admin.set_user_state(svc, actor, user_id, active=True))
+    return IdOut(id=u.id)
 
 
 # --- administration ----------------------------------------------------------------------------------------------
@@ -308,3 +407,31 @@ async def audit_verify(svc: Svc, actor: Caller) -> ChainOut:
         return ChainOut(ok=r.ok, count=r.count, last_hash=r.last_hash, first_bad_seq=r.first_bad_seq,
                         problem=r.problem, detail=r.detail)
     return await run_in_threadpool(run)
+
+
+# --- inspection --------------------------------------------------------------------------------------------------
+
+Day = Annotated[date | None, Query(description="UTC date, YYYY-MM-DD, inclusive")]
+RequiredDay = Annotated[date, Query(description="UTC date, YYYY-MM-DD, inclusive")]
+
+
+@router.get("/inspect/summary", response_model=InspectionSummaryOut, tags=["inspection"],
+            **secured("inspect.read"))
+async def inspect_summary(svc: Svc, actor: Caller, start: Day = None, end: Day = None) -> InspectionSummaryOut:
+    """Counts for a period (default: the last 30 days; at most 366) and the audit chain's state. Inspectors and
+    auditors see every operator, an operator's administrator its own. Audited."""
+    got = await run_in_threadpool(inspection.summary, svc, actor, start, end)
+    return InspectionSummaryOut.model_validate(asdict(got))
+
+
+@router.get("/inspect/registrations.csv", response_class=StreamingResponse, tags=["inspection"],
+            responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a BOM, masked data"}},
+            **secured("inspect.read"))
+async def inspect_registrations_csv(svc: Svc, actor: Caller, start: RequiredDay, end: RequiredDay
+                                    ) -> StreamingResponse:
+    """The period's registrations as CSV (streamed; header in Chinese and English; masked data only). An export
+    names its period: ``start`` and ``end`` are required (at most 366 days). Audited."""
+    period, chunks = await run_in_threadpool(inspection.registrations_csv, svc, actor, start, end)
+    name = f"registrations_{period.start.isoformat()}_{period.end.isoformat()}.csv"
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -3,7 +3,7 @@ and never carries a score, an image or an unmasked document number)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -150,3 +150,143 @@ class ChainOut(BaseModel):
     first_bad_seq: int | None
     problem: str | None
     detail: str
+
+
+# --- operator settings and administration lists -----------------------------------------------------------------
+
+class OperatorRef(BaseModel):
+    id: str
+    code: str
+    name: str
+
+
+class OperatorSettingsOut(BaseModel):
+    cap_per_person: int
+    challenge_actions: int
+    manual_path: str
+    retention_years_after_service: int
+    session_retention_days: int
+    operator: OperatorRef
+
+
+class OperatorSettingsIn(Strict):
+    """Any of the settings; those left out (or null) stay as they are."""
+
+    cap_per_person: int | None = Field(None, ge=1, le=100)
+    challenge_actions: int | None = Field(None, ge=2, le=4)
+    manual_path: str | None = Field(None, min_length=1, max_length=500)
+    retention_years_after_service: int | None = Field(None, ge=0, le=10)
+    session_retention_days: int | None = Field(None, ge=1, le=3650)
+
+
+class OutletListItem(BaseModel):
+    id: str
+    code: str
+    name: str
+    region: str | None
+    active: bool
+
+
+class UserListItem(BaseModel):
+    id: str
+    username: str
+    role: str
+    outlet_id: str | None
+    active: bool
+    blacklisted: bool
+    blacklist_reason: str | None
+
+
+# --- live feedback, receipt, review queue -----------------------------------------------------------------------
+
+class HintOut(BaseModel):
+    code: str
+    en: str
+    zh: str
+
+
+class FeedbackOut(BaseModel):
+    ok: bool = Field(description="nothing to fix in this frame (never a score)")
+    hints: list[HintOut]
+
+
+class ReceiptOut(BaseModel):
+    registration_id: str
+    msisdn: str
+    operator_name: str
+    outlet_name: str | None
+    agent: str
+    person_number: str = Field(description="masked document number")
+    name_masked: str = Field(description="first character of the name, then '*'")
+    doc_type: str
+    created_at: datetime
+    status: str
+
+
+class ReviewItemOut(BaseModel):
+    id: str
+    person_number: str = Field(description="masked document number")
+    agent: str
+    outlet: str | None = Field(description="outlet code")
+    reasons: list[str]
+    decided_at: datetime | None
+
+
+# --- inspection --------------------------------------------------------------------------------------------------
+
+class PeriodOut(BaseModel):
+    start: date
+    end: date
+
+
+class ChainStatusOut(BaseModel):
+    ok: bool
+    count: int
+    problem: str | None
+    detail: str
+
+
+class TotalsOut(BaseModel):
+    registrations: int
+    verifications: int
+    passed: int
+    failed: int
+    review: int = Field(description="verifications that needed a supervisor (waiting or settled)")
+    cap_refusals: int
+    cancellations: int
+    suspensions: int
+
+
+class DayOut(BaseModel):
+    day: date
+    registrations: int
+    verifications: int
+    passed: int
+    failed: int
+
+
+class OutletStatsOut(BaseModel):
+    outlet: str | None = Field(description="outlet code")
+    name: str | None
+    registrations: int
+    verifications: int
+    failed: int
+
+
+class AgentStatsOut(BaseModel):
+    agent: str = Field(description="username")
+    outlet: str | None = Field(description="the agent's outlet code")
+    registrations: int
+    verifications: int
+    failed: int
+    reviews: int
+
+
+class InspectionSummaryOut(BaseModel):
+    period: PeriodOut
+    chain: ChainStatusOut
+    totals: TotalsOut
+    by_day: list[DayOut]
+    by_outlet: list[OutletStatsOut]
+    by_agent: list[AgentStatsOut]
+    failure_reasons: dict[str, int]

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -76,6 +77,9 @@ class Operator(Base):
     kind: Mapped[str] = mapped_column(String(16))  # basic | mvno
     cap_per_person: Mapped[int] = mapped_column(Integer, default=5)
     created_at: Mapped[datetime]
+    # Operator settings that override the service's defaults (see services.admin.OperatorSettings); only the
+    # values an administrator set are stored, so a changed global default still applies to the others.
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
 
 
 class Outlet(Base):

@@ -1,17 +1,22 @@
-"""Operator administration: operators, outlets, users, number stock, caps, blacklisting. Every change audited."""
+"""Operator administration: operators, outlets, users, number stock, caps, blacklisting, operator settings.
+Every change audited."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from realname.audit.log import append
+from realname.config import Settings
 from realname.documents.phone import parse_msisdn
-from realname.errors import BadInputError, ConflictError, DocumentError, ForbiddenError, NotFoundError
+from realname.errors import BadInputError, ConfigError, ConflictError, DocumentError, ForbiddenError, NotFoundError
 from realname.registry.tables import Operator, Outlet, PhoneNumber, User
 from realname.services.auth import ROLES, hash_password, require
 from realname.services.context import SYSTEM, Actor, Services
@@ -104,6 +109,19 @@ def create_user(svc: Services, actor: Actor, username: str, password: str, role:
     return user
 
 
+def list_outlets(svc: Services, actor: Actor, operator_id: str | None = None) -> list[Outlet]:
+    op_id = _operator_scope(actor, operator_id)
+    with svc.db.read() as s:
+        return list(s.execute(select(Outlet).where(Outlet.operator_id == op_id).order_by(Outlet.code)).scalars())
+
+
+def list_users(svc: Services, actor: Actor, operator_id: str | None = None) -> list[User]:
+    """The operator's own staff (never the regulator-side inspectors and auditors, who belong to no operator)."""
+    op_id = _operator_scope(actor, operator_id)
+    with svc.db.read() as s:
+        return list(s.execute(select(User).where(User.operator_id == op_id).order_by(User.username)).scalars())
+
+
 def _user_in_scope(s: Session, actor: Actor, user_id: str) -> User:
     user = s.get(User, user_id)
     if user is None or (actor.role != "system" and user.operator_id != actor.operator_id):
@@ -117,6 +135,8 @@ def set_user_state(svc: Services, actor: Actor, user_id: str, *, active: bool | 
         require(actor, "admin.manage")
     if blacklisted and not (reason or "").strip():
         raise BadInputError("blacklisting an agent needs a reason", code="reason_required")
+    if actor.user_id is not None and actor.user_id == user_id and (active is False or blacklisted):
+        raise ConflictError("an administrator cannot disable or blacklist their own account", code="own_account")
     with svc.db.write() as s:
         user = _user_in_scope(s, actor, user_id)
         if active is not None:
@@ -173,3 +193,96 @@ def stock(svc: Services, operator_id: str) -> dict[str, int]:
         rows = s.execute(select(PhoneNumber.status, func.count()).where(PhoneNumber.operator_id == operator_id)
                          .group_by(PhoneNumber.status)).all()
     return {status: int(n) for status, n in rows}
+
+
+# --- operator settings -------------------------------------------------------------------------------------------
+
+DEFAULT_MANUAL_PATH = "请到柜台办理人工核验 / Please ask the clerk for manual verification at the counter"
+
+
+def _global_default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
+class OperatorSettings(BaseModel):
+    """What an operator's administrator may set for that operator. The defaults shown are the service's built-in
+    ones; :func:`get_operator_settings` uses the running service's settings (``REALNAME_*``) as the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    challenge_actions: int = Field(_global_default("challenge_actions"), ge=2, le=4,
+                                   description="actions per liveness challenge")
+    manual_path: str = Field(DEFAULT_MANUAL_PATH, min_length=1, max_length=500,
+                             description="what the kiosk tells a customer who cannot or will not use face checks")
+    retention_years_after_service: int = Field(_global_default("retention_years_after_service"), ge=0, le=10)
+    session_retention_days: int = Field(_global_default("session_retention_days"), ge=1, le=3650)
+
+
+SETTING_NAMES = tuple(OperatorSettings.model_fields)
+
+
+def _defaults(settings: Settings) -> dict[str, Any]:
+    return {"challenge_actions": settings.challenge_actions, "manual_path": DEFAULT_MANUAL_PATH,
+            "retention_years_after_service": settings.retention_years_after_service,
+            "session_retention_days": settings.session_retention_days}
+
+
+def _merged(settings: Settings, stored: Mapping[str, Any] | None) -> OperatorSettings:
+    values = _defaults(settings) | {k: v for k, v in (stored or {}).items() if k in SETTING_NAMES}
+    try:
+        return OperatorSettings.model_validate(values)
+    except ValidationError as exc:  # stored values are validated on write: this is a global default out of range
+        raise ConfigError(f"an operator setting is out of its range: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg', '')}"
+
+
+def get_operator_settings(svc: Services, operator_id: str) -> OperatorSettings:
+    """The operator's settings: what its administrator set, over the service's defaults."""
+    with svc.db.read() as s:
+        op = s.get(Operator, operator_id)
+        if op is None:
+            raise NotFoundError("no such operator")
+        return _merged(svc.settings, op.settings)
+
+
+def operator_view(svc: Services, actor: Actor) -> tuple[Operator, OperatorSettings]:
+    """The caller's operator and its settings, for the kiosk and the back office (operator staff)."""
+    require(actor, "operator.read")
+    if actor.operator_id is None:
+        raise ForbiddenError("only an operator's staff have operator settings")
+    with svc.db.read() as s:
+        op = s.get(Operator, actor.operator_id)
+        if op is None:
+            raise NotFoundError("no such operator")
+    return op, _merged(svc.settings, op.settings)
+
+
+def update_operator_settings(svc: Services, actor: Actor, changes: Mapping[str, Any],
+                             operator_id: str | None = None) -> OperatorSettings:
+    """Change some of the operator's settings (operator_admin; the CLI names the operator). Only the values given
+    are stored as overrides; the change is audited as ``settings_changed`` with the values before and after."""
+    op_id = _operator_scope(actor, operator_id)
+    unknown = sorted(set(changes) - set(SETTING_NAMES))
+    if unknown:
+        raise BadInputError(f"unknown setting {unknown[0]!r}: the settings are {', '.join(SETTING_NAMES)}",
+                            code="bad_setting")
+    with svc.db.write() as s:
+        op = s.get(Operator, op_id)
+        if op is None:
+            raise NotFoundError("no such operator")
+        before = _merged(svc.settings, op.settings)
+        try:
+            after = OperatorSettings.model_validate(before.model_dump() | dict(changes))
+        except ValidationError as exc:
+            raise BadInputError(f"bad setting: {_first_error(exc)}", code="bad_setting") from None
+        if changes:
+            stored = {k: v for k, v in (op.settings or {}).items() if k in SETTING_NAMES}
+            op.settings = stored | after.model_dump(include=set(changes))  # a new dict: the JSON column sees it
+            append(s, at=svc.now(), actor=actor.username, action="settings_changed", subject=op.id,
+                   payload={"from": before.model_dump(include=set(changes)),
+                            "to": after.model_dump(include=set(changes))})
+    return after

@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "numbers.import": frozenset({"operator_admin"}),
     "audit.verify": frozenset({"auditor", "inspector", "operator_admin"}),
     "audit.read": frozenset({"auditor"}),
+    "operator.read": _OPERATOR_STAFF,  # the caller's operator and its settings (kiosk and back office)
+    # read-only statistics and exports: regulator-side users see every operator, an operator's admin its own
+    "inspect.read": frozenset({"inspector", "auditor", "operator_admin"}),
 }
 
 _hasher = PasswordHasher()

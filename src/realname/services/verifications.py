@@ -29,6 +29,7 @@ from realname.images import BGRImage, decode_image
 from realname.liveness.challenges import Action, parse_actions, random_actions
 from realname.registry.db import rowcount
 from realname.registry.tables import Consent, FaceTemplate, Person, Verification
+from realname.services.admin import get_operator_settings
 from realname.services.auth import require
 from realname.services.context import Actor, Services
 from realname.services.live_check import CheckOutcome
@@ -90,8 +91,11 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
     rep = read_document(svc, representative) if representative is not None else None
     decode_image(portrait, name="portrait", max_bytes=svc.settings.max_upload_bytes,
                  max_pixels=svc.settings.max_image_pixels)
-    s_cfg = svc.settings
-    actions = parse_actions(s_cfg.fixed_challenge) if s_cfg.fixed_challenge else random_actions(s_cfg.challenge_actions)
+    actions: tuple[Action, ...] | list[Action]
+    if svc.settings.fixed_challenge:
+        actions = parse_actions(svc.settings.fixed_challenge)
+    else:  # as many actions as the operator asks for (its settings, over the service's default)
+        actions = random_actions(get_operator_settings(svc, actor.operator_id).challenge_actions)
     now = svc.now()
     token = svc.signer.issue(tuple(actions), now=now.timestamp())
     challenge = svc.signer.read(token, now=now.timestamp())
