@@ -7,11 +7,12 @@ written in the same transaction as the state change it records: both land, or ne
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from realname.audit.chain import GENESIS, ChainReport, EventRecord, link, verify
@@ -40,19 +41,25 @@ def append(session: Session, *, at: datetime, actor: str, action: str, subject: 
     return record
 
 
-def events(session: Session, batch: int = 5000) -> Iterator[EventRecord]:
-    """Every event in sequence order, read in batches (constant memory on a long chain)."""
+# The payload is read as its stored text and parsed here: the JSON column type's per-row processing costs more
+# than the hashing itself on a long chain.
+_COLUMNS = (AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.subject,
+            cast(AuditEvent.payload, Text), AuditEvent.prev_hash, AuditEvent.hash)
+
+
+def events(session: Session, batch: int = 20_000) -> Iterator[EventRecord]:
+    """Every event in sequence order, read in keyset batches of plain rows (constant memory on a long chain, and
+    no ORM objects: verifying 200,000 events is dominated by hashing, not loading)."""
     last = 0
     while True:
-        rows = session.execute(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-        ).scalars().all()
+        rows = session.execute(select(*_COLUMNS).where(AuditEvent.seq > last).order_by(AuditEvent.seq)
+                               .limit(batch)).tuples().all()
         if not rows:
             return
-        for row in rows:
-            yield _record(row)
-        last = rows[-1].seq
-        session.expunge_all()
+        loads = json.loads
+        for seq, at, actor, action, subject, payload, prev_hash, digest in rows:
+            yield EventRecord(seq, at, actor, action, subject, loads(payload), prev_hash, digest)
+        last = rows[-1][0]
 
 
 def verify_chain(session: Session) -> ChainReport:

@@ -193,7 +193,7 @@ class Verification(Base):
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
     started_at: Mapped[datetime | None]  # when the challenge was redeemed and capture began
-    decided_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
 
 
@@ -211,7 +211,7 @@ class Registration(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), index=True)  # active | suspended | cancelled
     created_at: Mapped[datetime] = mapped_column(index=True)
-    ended_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
     end_reason: Mapped[str | None] = mapped_column(String(64))
     retain_until: Mapped[date | None] = mapped_column(Date)
 
@@ -226,7 +226,7 @@ class Reverification(Base):
     reason: Mapped[str] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16), index=True)  # open | done | lapsed
     deadline: Mapped[datetime]
-    ordered_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    ordered_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # None: the system (a signal job)
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     verification_id: Mapped[str | None] = mapped_column(ForeignKey("verifications.id"))
@@ -251,7 +251,7 @@ class AuditEvent(Base):
     at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text exactly as hashed
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
-    subject: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64), index=True)  # evidence lookups: the events of one record
     payload: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
