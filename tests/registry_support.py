@@ -76,6 +76,7 @@ class Clock:
 
 def make_services(url: str, live_check: LiveCheck | None = None, clock: Clock | None = None,
                   **settings: Any) -> Services:
+    settings.setdefault("timezone", "UTC")  # the tests' clock is UTC: local days must not shift near midnight
     s = Settings(database_url=url, test_mode=True, **settings)
     return Services(s, db=Database(url), keyring=KEYRING, live_check=live_check or FixedLiveCheck("pass"),
                     clock=clock or Clock())

@@ -20,6 +20,7 @@ from realname.services.auth import authenticate, login
 from realname.services.context import SYSTEM, Actor, Services
 from realname.services.demo import DEMO_PASSWORD
 from realname.services.live_check import FixedLiveCheck
+from realname.services.period import Period
 
 D = date(2026, 3, 10)  # the first day of the period inspected
 
@@ -155,7 +156,7 @@ def test_period_bounds_and_defaults(db_url: str) -> None:
     assert before.totals.registrations == 1 and before.totals.verifications == 1
 
     default = inspection.summary(w.svc, auditor)  # today is D+3: the last 30 days hold everything
-    assert default.period == inspection.Period(D + timedelta(days=3) - timedelta(days=29), D + timedelta(days=3))
+    assert default.period == Period(D + timedelta(days=3) - timedelta(days=29), D + timedelta(days=3))
     assert len(default.by_day) == 30 and default.totals.registrations == 5
 
     with pytest.raises(BadInputError) as backwards:

@@ -53,7 +53,7 @@ def events(session: Session, batch: int = 20_000) -> Iterator[EventRecord]:
     last = 0
     while True:
         rows = session.execute(select(*_COLUMNS).where(AuditEvent.seq > last).order_by(AuditEvent.seq)
-                               .limit(batch)).tuples().all()
+                               .limit(batch)).all()
         if not rows:
             return
         loads = json.loads

@@ -72,7 +72,7 @@ def compliance(svc: Services, actor: Actor) -> ComplianceReport:
             Consent, and_(Consent.id == FaceTemplate.consent_id, Consent.kind == "template_retention",
                           Consent.granted.is_(True), Consent.withdrawn_at.is_(None)))
             .where(Consent.id.is_(None))).scalar_one()
-        caps = {code: cap for code, cap in s.execute(select(Operator.code, Operator.cap_per_person)).tuples()}
+        caps = {code: cap for code, cap in s.execute(select(Operator.code, Operator.cap_per_person))}
     active = svc.keyring.active
     rotated_at = datetime.fromisoformat(rotation.at) if rotation is not None else None
     created = rotated_at or _key_date(active)

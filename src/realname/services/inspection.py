@@ -23,8 +23,9 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, String, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from realname.audit.chain import ChainReport
 from realname.audit.log import append, verify_chain
-from realname.errors import BadInputError, ForbiddenError, NotFoundError
+from realname.errors import ForbiddenError, NotFoundError
 from realname.registry.tables import (
     AuditEvent,
     Operator,
@@ -46,9 +47,9 @@ from realname.registry.tables import (
 from realname.services.auth import require
 from realname.services.context import Actor, Services
 from realname.services.people import person_name
+from realname.services.period import Period
 
 DEFAULT_DAYS = 30
-MAX_DAYS = 366
 CSV_BATCH = 1000
 CSV_HEADER = ("登记编号/registration_id", "号码/msisdn", "证件号(脱敏)/person_number", "营业厅/outlet",
               "营业员/agent", "状态/status", "时间/created_at")
@@ -58,33 +59,30 @@ _REGULATOR_SIDE = ("inspector", "auditor", "system")
 # --- period and scope --------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # inclusive
+class Window:
+    """A period as UTC bounds in the operator's time zone, and who is in scope (None: not filtered)."""
 
-    @property
-    def since(self) -> datetime:
-        return datetime.combine(self.start, time.min, UTC)
+    period: Period
+    since: datetime
+    until: datetime  # exclusive
+    tz: str
+    operator_id: str | None = None
+    outlet_id: str | None = None
+    agent_id: str | None = None
 
-    @property
-    def until(self) -> datetime:  # exclusive
-        return datetime.combine(self.end + timedelta(days=1), time.min, UTC)
 
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+def window(svc: Services, p: Period, operator_id: str | None, outlet_id: str | None = None,
+           agent_id: str | None = None) -> Window:
+    since, until = p.bounds(svc.settings.timezone)
+    return Window(p, since, until, svc.settings.timezone, operator_id, outlet_id, agent_id)
 
 
 def period(svc: Services, start: date | None = None, end: date | None = None) -> Period:
-    """The period asked for: ``end`` defaults to today (UTC), ``start`` to ``DEFAULT_DAYS - 1`` days before
+    """The period asked for: ``end`` defaults to today (local), ``start`` to ``DEFAULT_DAYS - 1`` days before
     ``end`` (so by default the last 30 days, today included)."""
-    end = end or svc.now().astimezone(UTC).date()
+    end = end or svc.now().astimezone(ZoneInfo(svc.settings.timezone)).date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if end < start:
-        raise BadInputError(f"the period ends ({end}) before it starts ({start})", code="bad_period")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise BadInputError(f"the period is {(end - start).days + 1} days; at most {MAX_DAYS} at a time",
-                            code="bad_period")
-    return Period(start, end)
+    return Period(start, end)  # refuses a backwards period or one over MAX_DAYS (code bad_period)
 
 
 def _scope(actor: Actor) -> str | None:
@@ -162,15 +160,24 @@ class Summary:
     failure_reasons: dict[str, int]
 
 
-def _registrations_in(p: Period, op: str | None) -> list[ColumnElement[bool]]:
-    where = [Registration.created_at >= p.since, Registration.created_at < p.until]
-    return where + ([Registration.operator_id == op] if op else [])
+def _scoped(w: Window, table: type[Registration] | type[Verification]) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if w.operator_id:
+        where.append(table.operator_id == w.operator_id)
+    if w.outlet_id:
+        where.append(table.outlet_id == w.outlet_id)
+    if w.agent_id:
+        where.append(table.agent_id == w.agent_id)
+    return where
 
 
-def _verifications_in(p: Period, op: str | None) -> list[ColumnElement[bool]]:
-    where = [Verification.decided_at >= p.since, Verification.decided_at < p.until,
-             Verification.decision.is_not(None)]
-    return where + ([Verification.operator_id == op] if op else [])
+def _registrations_in(w: Window) -> list[ColumnElement[bool]]:
+    return [Registration.created_at >= w.since, Registration.created_at < w.until, *_scoped(w, Registration)]
+
+
+def _verifications_in(w: Window) -> list[ColumnElement[bool]]:
+    return [Verification.decided_at >= w.since, Verification.decided_at < w.until,
+            Verification.decision.is_not(None), *_scoped(w, Verification)]
 
 
 def _is(decision: str) -> Any:
@@ -182,34 +189,41 @@ def _went_to_review() -> Any:
                          else_=0))
 
 
-def _day(s: Session, column: Any) -> ColumnElement[str]:
-    """The UTC calendar day of a timestamp column, as 'YYYY-MM-DD' text."""
+def _day(s: Session, column: Any, w: Window) -> ColumnElement[str]:
+    """The local calendar day of a timestamp column, as 'YYYY-MM-DD' text."""
     if s.get_bind().dialect.name == "sqlite":
-        return func.date(column, type_=String)  # stored as UTC text: date() reads its first ten characters
-    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD", type_=String)
+        # Stored as naive UTC text; SQLite knows offsets, not zones: the zone's offset at the period's start.
+        offset = w.since.astimezone(ZoneInfo(w.tz)).utcoffset() or timedelta()
+        return func.date(column, f"{offset.total_seconds() / 3600:+g} hours", type_=String)
+    return func.to_char(func.timezone(w.tz, column), "YYYY-MM-DD", type_=String)
 
 
-def _events(s: Session, p: Period, op: str | None) -> dict[str, int]:
-    actions = ("cap_refused", "cancellation", "suspended")
-    # ``at`` is ISO 8601 UTC text, so a range of dates is a range of strings ("2026-11-30T..." >= "2026-11-30").
-    q = (select(AuditEvent.action, func.count()).where(
-        AuditEvent.action.in_(actions), AuditEvent.at >= p.start.isoformat(),
-        AuditEvent.at < (p.end + timedelta(days=1)).isoformat()).group_by(AuditEvent.action))
-    if op:
-        own_registrations = select(Registration.id).where(Registration.operator_id == op)
-        q = q.where(or_(
-            and_(AuditEvent.action == "cap_refused", AuditEvent.payload["operator"].as_string() == op),
-            and_(AuditEvent.action != "cap_refused", AuditEvent.subject.in_(own_registrations))))
+def _events_in(w: Window, actions: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    """Audit events of these actions in the window and the scope. ``at`` is ISO 8601 UTC text, so a time range
+    is a range of strings; a cap refusal's subject is its verification, the others' their registration."""
+    where = [AuditEvent.action.in_(actions), AuditEvent.at >= w.since.isoformat(timespec="microseconds"),
+             AuditEvent.at < w.until.isoformat(timespec="microseconds")]
+    if w.operator_id or w.outlet_id or w.agent_id:
+        own_registrations = select(Registration.id).where(*_scoped(w, Registration))
+        own_verifications = select(Verification.id).where(*_scoped(w, Verification))
+        where.append(or_(and_(AuditEvent.action == "cap_refused", AuditEvent.subject.in_(own_verifications)),
+                         and_(AuditEvent.action != "cap_refused", AuditEvent.subject.in_(own_registrations))))
+    return where
+
+
+def _events(s: Session, w: Window) -> dict[str, int]:
+    q = select(AuditEvent.action, func.count()).where(
+        *_events_in(w, ("cap_refused", "cancellation", "suspended"))).group_by(AuditEvent.action)
     return {action: _n(n) for action, n in s.execute(q).all()}
 
 
-def _failure_reasons(s: Session, p: Period, op: str | None) -> dict[str, int]:
+def _failure_reasons(s: Session, w: Window) -> dict[str, int]:
     if s.get_bind().dialect.name == "sqlite":
         reasons = func.json_each(Verification.reasons).table_valued("value")
     else:
         reasons = func.json_array_elements_text(Verification.reasons).table_valued("value").render_derived()
     q = (select(reasons.c.value, func.count()).select_from(Verification).join(reasons, true())
-         .where(*_verifications_in(p, op), Verification.decision == "fail").group_by(reasons.c.value))
+         .where(*_verifications_in(w), Verification.decision == "fail").group_by(reasons.c.value))
     rows = s.execute(q).all()
     return dict(sorted(((str(reason), _n(n)) for reason, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
@@ -220,28 +234,34 @@ def summary(svc: Services, actor: Actor, start: date | None = None, end: date | 
     _audit(svc, actor, "summary", p, op)
     with svc.db.read() as s:
         chain = verify_chain(s)
+    return summarise(svc, window(svc, p, op), chain)
+
+
+def summarise(svc: Services, w: Window, chain: ChainReport) -> Summary:
+    """The counts for a window (no access check, no audit: the caller has done both)."""
+    p = w.period
     with svc.db.read() as s:
-        reg_in, ver_in = _registrations_in(p, op), _verifications_in(p, op)
+        reg_in, ver_in = _registrations_in(w), _verifications_in(w)
         registrations = s.execute(select(func.count()).select_from(Registration).where(*reg_in)).scalar_one()
         n, passed, failed, review = s.execute(
             select(func.count(), _is("pass"), _is("fail"), _went_to_review()).where(*ver_in)).one()
-        events = _events(s, p, op)
+        events = _events(s, w)
         totals = Totals(_n(registrations), _n(n), _n(passed), _n(failed), _n(review), events.get("cap_refused", 0),
                         events.get("cancellation", 0), events.get("suspended", 0))
 
-        reg_day, ver_day = _day(s, Registration.created_at), _day(s, Verification.decided_at)
+        reg_day, ver_day = _day(s, Registration.created_at, w), _day(s, Verification.decided_at, w)
         regs_by_day = dict(s.execute(select(reg_day, func.count()).where(*reg_in).group_by(reg_day)).all())
         vers_by_day = {d: (n, ok, bad) for d, n, ok, bad in s.execute(
             select(ver_day, func.count(), _is("pass"), _is("fail")).where(*ver_in).group_by(ver_day)).all()}
         by_day = []
-        for day in p.days():
+        for day in p.days:
             key = day.isoformat()
             vn, vp, vf = vers_by_day.get(key, (0, 0, 0))
             by_day.append(DayRow(day, _n(regs_by_day.get(key)), _n(vn), _n(vp), _n(vf)))
 
         by_outlet = _by_outlet(s, reg_in, ver_in)
         by_agent = _by_agent(s, reg_in, ver_in)
-        reasons = _failure_reasons(s, p, op)
+        reasons = _failure_reasons(s, w)
     return Summary(p, chain, totals, by_day, by_outlet, by_agent, reasons)
 
 
@@ -303,20 +323,20 @@ def registrations_csv(svc: Services, actor: Actor, start: date | None = None, en
     op = _scope(actor)
     p = period(svc, start, end)
     _audit(svc, actor, "registrations.csv", p, op)
-    return p, _csv_chunks(svc, p, op, batch)
+    return p, _csv_chunks(svc, window(svc, p, op), batch)
 
 
-def _csv_query(p: Period, op: str | None) -> Select[str, datetime, str, str, str, str, str]:
+def _csv_query(w: Window) -> Select[str, datetime, str, str, str, str, str]:
     return (select(Registration.id, Registration.created_at, Registration.status, PhoneNumber.msisdn,
                    Person.number_masked, Outlet.code, User.username)
             .join(PhoneNumber, PhoneNumber.id == Registration.number_id)
             .join(Person, Person.id == Registration.person_id)
             .join(User, User.id == Registration.agent_id)
             .outerjoin(Outlet, Outlet.id == Registration.outlet_id)
-            .where(*_registrations_in(p, op)))
+            .where(*_registrations_in(w)))
 
 
-def _csv_chunks(svc: Services, p: Period, op: str | None, batch: int) -> Iterator[str]:
+def _csv_chunks(svc: Services, w: Window, batch: int) -> Iterator[str]:
     def text(rows: list[list[str]]) -> str:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\r\n").writerows(rows)
@@ -325,7 +345,7 @@ def _csv_chunks(svc: Services, p: Period, op: str | None, batch: int) -> Iterato
     yield "\ufeff" + text([list(CSV_HEADER)])
     after: tuple[datetime, str] | None = None
     while True:
-        q = _csv_query(p, op)
+        q = _csv_query(w)
         if after is not None:  # keyset pagination: each batch is a short read, whatever the export's size
             q = q.where(or_(Registration.created_at > after[0],
                             and_(Registration.created_at == after[0], Registration.id > after[1])))

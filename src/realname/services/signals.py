@@ -60,7 +60,7 @@ def find_signals(svc: Services, actor: Actor, period: Period, operator_id: str |
 
 def _masked(s: Session, person_ids: Iterable[str]) -> dict[str, str]:
     ids = list(set(person_ids))
-    return dict(s.execute(select(Person.id, Person.number_masked).where(Person.id.in_(ids))).tuples().all()) \
+    return dict(s.execute(select(Person.id, Person.number_masked).where(Person.id.in_(ids))).all()) \
         if ids else {}
 
 
@@ -83,7 +83,7 @@ def _many_outlets(s: Session, svc: Services, period: Period, op: str | None) -> 
     by_doc: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
         by_doc[r.doc_index].append(r)
-    codes = dict(s.execute(select(Outlet.id, Outlet.code)).tuples().all())
+    codes = dict(s.execute(select(Outlet.id, Outlet.code)).all())
     masked = _masked(s, (r.person_id for r in rows))
     out = []
     for doc_rows in by_doc.values():
@@ -154,10 +154,10 @@ def _agents(s: Session, svc: Services, period: Period, op: str | None) -> list[S
         select(Verification.agent_id, func.count()).where(
             Verification.created_at >= lo, Verification.created_at < hi,
             (Verification.reviewed_by.is_not(None)) | (Verification.decision == "review"))
-        .group_by(Verification.agent_id), Verification.operator_id, op)).tuples().all())
+        .group_by(Verification.agent_id), Verification.operator_id, op)).all())
     verifs = dict(s.execute(_scoped(
         select(Verification.agent_id, func.count()).where(Verification.created_at >= lo, Verification.created_at < hi)
-        .group_by(Verification.agent_id), Verification.operator_id, op)).tuples().all())
+        .group_by(Verification.agent_id), Verification.operator_id, op)).all())
     per_agent: dict[str, list[Any]] = defaultdict(list)
     outlet_of: dict[str, str | None] = {}
     for r in regs:
@@ -166,8 +166,8 @@ def _agents(s: Session, svc: Services, period: Period, op: str | None) -> list[S
     by_outlet: dict[str | None, list[str]] = defaultdict(list)
     for agent, outlet in outlet_of.items():
         by_outlet[outlet].append(agent)
-    names = dict(s.execute(select(User.id, User.username)).tuples().all())
-    codes = dict(s.execute(select(Outlet.id, Outlet.code)).tuples().all())
+    names = dict(s.execute(select(User.id, User.username)).all())
+    codes = dict(s.execute(select(Outlet.id, Outlet.code)).all())
     night_hours = _night(rule.night_from_hour, rule.night_to_hour)
     out = []
     for agent, rows in per_agent.items():
@@ -205,7 +205,7 @@ def _quick_cancels(s: Session, svc: Services, period: Period, op: str | None) ->
                              .where(Registration.created_at >= lo, Registration.created_at < hi,
                                     Registration.status == "cancelled", Registration.end_reason != "transferred"),
                              Registration.operator_id, op)).all()
-    names = dict(s.execute(select(User.id, User.username)).tuples().all())
+    names = dict(s.execute(select(User.id, User.username)).all())
     limit = timedelta(hours=rule.quick_cancel_hours)
     return [Signal("quick_cancel", r.id, f"registered and cancelled after {(r.ended_at - r.created_at)} "
                    f"(agent {names.get(r.agent_id, r.agent_id)})",
