@@ -44,6 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "operator.read": _OPERATOR_STAFF,  # the caller's operator and its settings (kiosk and back office)
     # read-only statistics and exports: regulator-side users see every operator, an operator's admin its own
     "inspect.read": frozenset({"inspector", "auditor", "operator_admin"}),
+    "reports.read": frozenset({"inspector", "auditor", "operator_admin"}),  # an operator self-inspects
 }
 
 _hasher = PasswordHasher()

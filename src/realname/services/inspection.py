@@ -160,7 +160,7 @@ class Summary:
     failure_reasons: dict[str, int]
 
 
-def _scoped(w: Window, table: type[Registration] | type[Verification]) -> list[ColumnElement[bool]]:
+def scoped(w: Window, table: type[Registration] | type[Verification]) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if w.operator_id:
         where.append(table.operator_id == w.operator_id)
@@ -171,13 +171,13 @@ def _scoped(w: Window, table: type[Registration] | type[Verification]) -> list[C
     return where
 
 
-def _registrations_in(w: Window) -> list[ColumnElement[bool]]:
-    return [Registration.created_at >= w.since, Registration.created_at < w.until, *_scoped(w, Registration)]
+def registrations_in(w: Window) -> list[ColumnElement[bool]]:
+    return [Registration.created_at >= w.since, Registration.created_at < w.until, *scoped(w, Registration)]
 
 
-def _verifications_in(w: Window) -> list[ColumnElement[bool]]:
+def verifications_in(w: Window) -> list[ColumnElement[bool]]:
     return [Verification.decided_at >= w.since, Verification.decided_at < w.until,
-            Verification.decision.is_not(None), *_scoped(w, Verification)]
+            Verification.decision.is_not(None), *scoped(w, Verification)]
 
 
 def _is(decision: str) -> Any:
@@ -198,14 +198,14 @@ def _day(s: Session, column: Any, w: Window) -> ColumnElement[str]:
     return func.to_char(func.timezone(w.tz, column), "YYYY-MM-DD", type_=String)
 
 
-def _events_in(w: Window, actions: tuple[str, ...]) -> list[ColumnElement[bool]]:
+def events_in(w: Window, actions: tuple[str, ...]) -> list[ColumnElement[bool]]:
     """Audit events of these actions in the window and the scope. ``at`` is ISO 8601 UTC text, so a time range
     is a range of strings; a cap refusal's subject is its verification, the others' their registration."""
     where = [AuditEvent.action.in_(actions), AuditEvent.at >= w.since.isoformat(timespec="microseconds"),
              AuditEvent.at < w.until.isoformat(timespec="microseconds")]
     if w.operator_id or w.outlet_id or w.agent_id:
-        own_registrations = select(Registration.id).where(*_scoped(w, Registration))
-        own_verifications = select(Verification.id).where(*_scoped(w, Verification))
+        own_registrations = select(Registration.id).where(*scoped(w, Registration))
+        own_verifications = select(Verification.id).where(*scoped(w, Verification))
         where.append(or_(and_(AuditEvent.action == "cap_refused", AuditEvent.subject.in_(own_verifications)),
                          and_(AuditEvent.action != "cap_refused", AuditEvent.subject.in_(own_registrations))))
     return where
@@ -213,7 +213,7 @@ def _events_in(w: Window, actions: tuple[str, ...]) -> list[ColumnElement[bool]]
 
 def _events(s: Session, w: Window) -> dict[str, int]:
     q = select(AuditEvent.action, func.count()).where(
-        *_events_in(w, ("cap_refused", "cancellation", "suspended"))).group_by(AuditEvent.action)
+        *events_in(w, ("cap_refused", "cancellation", "suspended"))).group_by(AuditEvent.action)
     return {action: _n(n) for action, n in s.execute(q).all()}
 
 
@@ -223,7 +223,7 @@ def _failure_reasons(s: Session, w: Window) -> dict[str, int]:
     else:
         reasons = func.json_array_elements_text(Verification.reasons).table_valued("value").render_derived()
     q = (select(reasons.c.value, func.count()).select_from(Verification).join(reasons, true())
-         .where(*_verifications_in(w), Verification.decision == "fail").group_by(reasons.c.value))
+         .where(*verifications_in(w), Verification.decision == "fail").group_by(reasons.c.value))
     rows = s.execute(q).all()
     return dict(sorted(((str(reason), _n(n)) for reason, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
@@ -241,7 +241,7 @@ def summarise(svc: Services, w: Window, chain: ChainReport) -> Summary:
     """The counts for a window (no access check, no audit: the caller has done both)."""
     p = w.period
     with svc.db.read() as s:
-        reg_in, ver_in = _registrations_in(w), _verifications_in(w)
+        reg_in, ver_in = registrations_in(w), verifications_in(w)
         registrations = s.execute(select(func.count()).select_from(Registration).where(*reg_in)).scalar_one()
         n, passed, failed, review = s.execute(
             select(func.count(), _is("pass"), _is("fail"), _went_to_review()).where(*ver_in)).one()
@@ -333,7 +333,7 @@ def _csv_query(w: Window) -> Select[str, datetime, str, str, str, str, str]:
             .join(Person, Person.id == Registration.person_id)
             .join(User, User.id == Registration.agent_id)
             .outerjoin(Outlet, Outlet.id == Registration.outlet_id)
-            .where(*_registrations_in(w)))
+            .where(*registrations_in(w)))
 
 
 def _csv_chunks(svc: Services, w: Window, batch: int) -> Iterator[str]:
