@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from realname.cli import bench, liveness, registry
+from realname.cli import bench, liveness, registry, supervision
 from realname.cli.common import EXIT_BAD_INPUT, err, errors_as_exit, out, settings
 from realname.errors import RealnameError
 
@@ -18,6 +18,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(liveness.app, name="liveness")
 app.command("calibrate")(bench.calibrate_cmd)
 registry.register(app)
+supervision.register(app)
 
 EXIT_FOR = {"match": 0, "no_match": 1, "review": 3}
 EngineOpt = Annotated[str | None, typer.Option("--engine", help="cascade (default), fusion, sface, dlib")]

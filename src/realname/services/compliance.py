@@ -41,6 +41,8 @@ class ComplianceReport:
             out.append(self.face_data["warning"])
         if not self.audit_chain["ok"]:
             out.append(f"audit chain broken: {self.audit_chain['detail']}")
+        if self.face_data["people"] and not self.face_data["retention_enabled"]:
+            out.append("face templates are stored but template retention is switched off: erase them or enable it")
         if self.consent["verifications_without_consent"] or self.consent["templates_without_consent"]:
             out.append("records without their consent")
         if self.keys["age_days"] is not None and self.keys["age_days"] > 365:

@@ -71,9 +71,12 @@ def _font() -> str | None:
 
 
 def to_pdf(report: Report) -> bytes:
+    import logging
+
     import matplotlib
 
     matplotlib.use("Agg")
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # CJK fonts often lack a bold face
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
