@@ -99,7 +99,7 @@ def example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
     if kind == "boolean":
         return True
     if kind == "array":
-        return []
+        return [example(schema.get("items", {"type": "string"}), components)] * int(schema.get("minItems", 0))
     raise AssertionError(f"no example for schema {schema}")
 
 

@@ -411,8 +411,8 @@ async def audit_verify(svc: Svc, actor: Caller) -> ChainOut:
 
 # --- inspection --------------------------------------------------------------------------------------------------
 
-Day = Annotated[date | None, Query(description="UTC date, YYYY-MM-DD, inclusive")]
-RequiredDay = Annotated[date, Query(description="UTC date, YYYY-MM-DD, inclusive")]
+Day = Annotated[date | None, Query(description="local date (operator time zone), YYYY-MM-DD, inclusive")]
+RequiredDay = Annotated[date, Query(description="local date (operator time zone), YYYY-MM-DD, inclusive")]
 
 
 @router.get("/inspect/summary", response_model=InspectionSummaryOut, tags=["inspection"],
