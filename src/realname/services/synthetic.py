@@ -108,6 +108,9 @@ def generate(svc: Services, spec: GenerationSpec) -> Planted:
     if spec.registrations < 100 or spec.outlets < 2 or spec.agents < 2 * spec.outlets:
         raise BadInputError("generate at least 100 registrations, 2 outlets and 2 agents per outlet",
                             code="bad_generation_spec")
+    if spec.plant and (spec.outlets < 12 or spec.agents < 5 * spec.outlets):
+        raise BadInputError("planted patterns need at least 12 outlets and 5 agents per outlet",
+                            code="bad_generation_spec")
     with svc.db.read() as s:
         if s.execute(select(Operator).where(Operator.code == spec.operator_code)).scalar_one_or_none():
             raise ConflictError(f"operator {spec.operator_code} exists: generate into an empty database",
