@@ -20,7 +20,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=HERE.parent / "bench-out")
     ap.add_argument("--only", nargs="*", help="run only these: lfw, lfw-idchip, east-asian, east-asian-idchip, "
-                    "orl, peers, liveness-speed, liveness")
+                    "orl, peers, liveness-speed, liveness, supervision")
     args = ap.parse_args()
     lfw, orl = args.data / "lfw", args.data / "orl" / "att_faces"
     realname = [sys.executable, "-m", "realname.cli.main"]
@@ -35,12 +35,13 @@ def main() -> int:
         "peers": [sys.executable, str(HERE / "peers.py"), "--data", str(args.data)],
         "liveness-speed": [sys.executable, str(HERE / "liveness_speed.py"), "--data", str(args.data)],
         "liveness": [sys.executable, str(HERE / "liveness_eval.py"), "--data", str(args.data)],
+        "supervision": [sys.executable, str(HERE / "supervision_bench.py")],
     }
     failed = []
     for name, cmd in runs.items():
         if args.only and name not in args.only:
             continue
-        if name not in ("peers", "liveness-speed", "liveness") and not (lfw if name != "orl" else orl).exists():
+        if name not in ("peers", "liveness-speed", "liveness", "supervision") and not (lfw if name != "orl" else orl).exists():
             print(f"skip {name}: {args.data} has no data for it", flush=True)
             continue
         cmd = [*cmd, "--out", str(args.out / name)]

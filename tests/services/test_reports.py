@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from tests.registry_support import noise_frames, portrait_bytes, prc_card, seeded
 
-from realname.errors import ForbiddenError
+from realname.errors import CapExceededError, ForbiddenError
 from realname.registry.tables import AuditEvent, Operator
 from realname.services import admin, registrations, verifications
 from realname.services.auth import authenticate, login
@@ -50,7 +50,7 @@ def build(db_url: str) -> tuple[Services, Period]:
     verifications.review(svc, sup, reviewed, "pass", "same person")
     check.decision, check.reasons = "pass", []
     admin.set_cap(svc, SYSTEM, 1, demo.operator_id)
-    with pytest.raises(Exception):
+    with pytest.raises(CapExceededError):
         registrations.register(svc, agent, verify(svc, agent, two))
     today = svc.now().date()
     return svc, Period(today, today)
