@@ -41,7 +41,9 @@ def main() -> int:
     for name, cmd in runs.items():
         if args.only and name not in args.only:
             continue
-        if name not in ("peers", "liveness-speed", "liveness", "supervision") and not (lfw if name != "orl" else orl).exists():
+        needs = {"orl": orl, "peers": None, "liveness-speed": None, "liveness": None, "supervision": None}
+        folder = needs.get(name, lfw)
+        if folder is not None and not folder.exists():
             print(f"skip {name}: {args.data} has no data for it", flush=True)
             continue
         cmd = [*cmd, "--out", str(args.out / name)]
