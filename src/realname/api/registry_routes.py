@@ -82,8 +82,10 @@ async def logout(request: Request, svc: Svc, actor: Caller) -> None:
 
 
 @router.get("/me", response_model=UserOut, tags=["access"])
-async def me(actor: Caller) -> UserOut:
-    return _user(actor)
+async def me(svc: Svc, actor: Caller) -> UserOut:
+    """Who is logged in, with the operator's name and the outlet's code and name (shown on every kiosk page)."""
+    where = await run_in_threadpool(admin.workplace, svc, actor)
+    return _user(actor).model_copy(update=where)
 
 
 # --- verification ------------------------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ class UserOut(BaseModel):
     role: str
     operator_id: str | None
     outlet_id: str | None
+    operator_name: str | None = None
+    outlet_code: str | None = None
+    outlet_name: str | None = None
 
 
 class LoginOut(BaseModel):

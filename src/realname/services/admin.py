@@ -286,3 +286,12 @@ def update_operator_settings(svc: Services, actor: Actor, changes: Mapping[str, 
                    payload={"from": before.model_dump(include=set(changes)),
                             "to": after.model_dump(include=set(changes))})
     return after
+
+
+def workplace(svc: Services, actor: Actor) -> dict[str, str | None]:
+    """The caller's operator name and outlet code and name, for display."""
+    with svc.db.read() as s:
+        op = s.get(Operator, actor.operator_id) if actor.operator_id else None
+        outlet = s.get(Outlet, actor.outlet_id) if actor.outlet_id else None
+    return {"operator_name": op.name if op else None, "outlet_code": outlet.code if outlet else None,
+            "outlet_name": outlet.name if outlet else None}
