@@ -32,13 +32,14 @@ run: install
 	$(BIN)/realname demo --if-empty
 	$(BIN)/realname serve
 
-# Debian's chromium and chromedriver for the browser tests; when they cannot be installed (no root, no apt),
-# the tests that need them skip with the reason.
+# Debian's chromium and chromedriver for the browser tests, and a CJK font (screenshots and PDF reports show
+# Chinese); when they cannot be installed (no root, no apt), the tests that need them skip with the reason.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-microhei
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
-	     { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }) \
+	    (apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+	     { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null 2>&1; }) \
 	    || echo "could not install chromium: the browser tests will be skipped"; \
 	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
 

@@ -17,11 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from realname import __version__
 from realname.api.registry_routes import router as registry_router
 from realname.api.routes import router
+from realname.api.supervision_routes import router as supervision_router
 from realname.config import Settings
 from realname.engine.base import FaceEngine
 from realname.errors import AuthError, CapExceededError, DocumentError, RealnameError
 from realname.faces import FaceService
 from realname.services.context import Services
+from realname.web.routes import router as web_router
 
 HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "upload_too_large", 415: "unsupported_media_type"}
@@ -120,4 +122,6 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
 
     app.include_router(router)
     app.include_router(registry_router)
+    app.include_router(supervision_router)
+    app.include_router(web_router)
     return app

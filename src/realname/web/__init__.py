@@ -1,0 +1,1 @@
+"""The kiosk (/kiosk) and back office (/office) pages, served by the API app itself: static files, no build."""

@@ -1,0 +1,57 @@
+"""Pages and their static files. Everything the browser loads comes from this package (no CDN, no build step);
+the pages' Content-Security-Policy says so to the browser too: scripts, styles, fonts and images from this origin
+only (plus the camera stream and blob: URLs for the captured frames and the portrait preview)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from realname.errors import NotFoundError
+
+STATIC = Path(str(files("realname.web") / "static"))
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon",
+         ".json": "application/json"}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+                "Cache-Control": "no-store"}
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str) -> Response:
+    return FileResponse(STATIC / name, media_type=TYPES[".html"], headers=PAGE_HEADERS)
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/kiosk", status_code=307)
+
+
+@router.api_route("/kiosk", methods=["GET", "HEAD"])
+async def kiosk() -> Response:
+    return _page("kiosk.html")
+
+
+@router.api_route("/office", methods=["GET", "HEAD"])
+async def office() -> Response:
+    return _page("office.html")
+
+
+@router.api_route("/static/{name:path}", methods=["GET", "HEAD"])
+async def static(name: str) -> Response:
+    """A file under static/ and nothing else: no dot-files, no way out of the folder, known types only."""
+    path = (STATIC / name).resolve()
+    parts = Path(name).parts
+    if (not path.is_relative_to(STATIC.resolve()) or not path.is_file() or path.suffix not in TYPES
+            or any(p.startswith(".") for p in parts)):
+        raise NotFoundError("no such file")
+    return FileResponse(path, media_type=TYPES[path.suffix],
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})

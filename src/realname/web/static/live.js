@@ -1,0 +1,143 @@
+// Step 3 as one call: redeem the challenge, record while showing the actions one at a time (words + icon),
+// send a frame now and then for positioning hints, then submit the frames. The customer never sees a score.
+import { ApiError, api } from "./api.js";
+import { captureForm, record, still } from "./capture.js";
+import { h, tx } from "./dom.js";
+import { has } from "./i18n.js";
+import { icon } from "./icons.js";
+
+export const SECONDS_PER_ACTION = 4;
+export const LEAD = 1; // "look at the camera" before the first action
+export const TAIL = 1; // "hold still" after the last
+export const MAX_SECONDS = 30;
+const FEEDBACK_EVERY = 0.7;
+
+export function captureSeconds(actions) {
+  return Math.min(MAX_SECONDS, actions.length * SECONDS_PER_ACTION + LEAD + TAIL);
+}
+
+async function start(opened, signal) {
+  const resp = await api(`/v1/verifications/${encodeURIComponent(opened.id)}/start`, {
+    json: { challenge: opened.challenge.token }, raw: true, signal,
+  });
+  const body = await resp.json();
+  // How long the server gives us, measured on its own clock (the kiosk's may be off).
+  const serverNow = Date.parse(resp.headers.get("date") || "");
+  const deadline = Date.parse(body.capture_deadline || "");
+  body.window = Number.isFinite(serverNow) && Number.isFinite(deadline) ? (deadline - serverNow) / 1000 : null;
+  return body;
+}
+
+const RETRYABLE = ["challenge_expired", "challenge_reused"];
+
+export async function runLiveCheck({ video, customer, reopen, setPrompt, signal, progress, hints }) {
+  if (!customer.opened || Date.parse(customer.opened.challenge.expires_at) - Date.now() < 1500) await reopen();
+  let started;
+  try {
+    started = await start(customer.opened, signal);
+  } catch (err) {
+    if (!(err instanceof ApiError) || !RETRYABLE.includes(err.code)) throw err;
+    await reopen(); // the challenge ran out while the customer got ready: a new one, same document and consent
+    started = await start(customer.opened, signal);
+  }
+  const { id, challenge } = customer.opened;
+  const actions = challenge.actions;
+  let seconds = captureSeconds(actions);
+  if (started.window && started.window > 8) seconds = Math.min(seconds, started.window - 4);
+
+  let shown = null;
+  const onTick = (elapsed) => {
+    progress.value = Math.min(100, Math.round((100 * elapsed) / seconds));
+    const i = elapsed < LEAD ? -1 : Math.min(actions.length, Math.floor((elapsed - LEAD) / SECONDS_PER_ACTION));
+    if (i === shown) return;
+    shown = i;
+    if (i < 0) setPrompt("face", { key: "live.look" });
+    else if (i >= actions.length) setPrompt("face", { key: "live.hold" });
+    else {
+      const a = actions[i];
+      setPrompt(a.action, { bi: { zh: a.zh, en: a.en }, step: { i: i + 1, n: actions.length } });
+    }
+  };
+  const feedback = new Feedback(id, hints, signal);
+  let frames;
+  try {
+    frames = await record(video, { seconds, onTick, signal, sampleEvery: FEEDBACK_EVERY,
+                                   onSample: (blob) => feedback.send(blob) });
+  } finally {
+    feedback.stop();
+  }
+  setPrompt("face", { key: "live.sending" });
+  hints.replaceChildren();
+  return api(`/v1/verifications/${encodeURIComponent(id)}/capture`, { form: captureForm(frames), signal });
+}
+
+// --- positioning hints ----------------------------------------------------------------------------------------
+
+export function hintItems(reply) {
+  const list = (reply && (reply.hints || reply.findings || reply.advice)) || [];
+  return list.map((x) => (typeof x === "string" ? { code: x } : x || {}));
+}
+
+function hintNode(x) {
+  const code = x.code || x.finding || x.hint;
+  if (code && has(`hint.${code}`)) return tx(`hint.${code}`);
+  if (x.zh || x.en) return h("span", { bi: { zh: x.zh || x.en, en: x.en || x.zh } });
+  if (x.message) return h("span", { bi: { zh: x.message_zh || x.message, en: x.message } });
+  return null;
+}
+
+export function showHints(region, reply) {
+  const items = hintItems(reply);
+  const key = JSON.stringify(items.map((x) => x.code || x.en || x.message || ""));
+  if (region.dataset.shown === key) return; // unchanged: keep the live region quiet
+  region.dataset.shown = key;
+  if (!items.length) {
+    region.replaceChildren(h("span", { class: "hint ok" }, icon("check", { size: 22 }), tx("hint.ok")));
+    return;
+  }
+  region.replaceChildren(...items.map(hintNode).filter(Boolean)
+    .map((node) => h("span", { class: "hint" }, icon("warning", { size: 22 }), node)));
+}
+
+class Feedback {
+  constructor(id, region, signal) {
+    this.url = `/v1/verifications/${encodeURIComponent(id)}/feedback`;
+    this.region = region;
+    this.signal = signal;
+    this.inFlight = false;
+    this.stopped = false;
+    delete region.dataset.shown;
+  }
+
+  async send(blob) {
+    if (this.inFlight || this.stopped) return;
+    this.inFlight = true;
+    const form = new FormData();
+    form.append("frame", blob, "frame.jpg");
+    try {
+      const reply = await api(this.url, { form, signal: this.signal });
+      if (!this.stopped) showHints(this.region, reply);
+    } catch {
+      /* hints are a help, never a reason to stop the check */
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+  }
+}
+
+// Hints while the customer gets ready (before "Start"): one frame every FEEDBACK_EVERY seconds. Returns stop().
+export function previewHints(video, id, region) {
+  const feedback = new Feedback(id, region, null);
+  const timer = setInterval(async () => {
+    const blob = await still(video);
+    if (blob) feedback.send(blob);
+  }, FEEDBACK_EVERY * 1000);
+  return () => {
+    clearInterval(timer);
+    feedback.stop();
+  };
+}

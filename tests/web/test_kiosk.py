@@ -1,0 +1,238 @@
+"""The counter in a browser, with recorded clips as the camera, against a real server and the real face models.
+
+- the genuine clip: document from the reader's JSON file + the chip photo, consent, live check, pass, a number,
+  the receipt (no biometric data, masked document number);
+- its screen replay: refused as a possible presentation attack (the page then switches to English);
+- a still photo held in front of the camera: refused because the actions were not done.
+
+The server's challenge is fixed to the actions the genuine clip shows (REALNAME_FIXED_CHALLENGE, tests only).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+from playwright.sync_api import Page, expect
+from tests.registry_support import prc_card
+from tests.web.browser import (
+    GENUINE_ACTIONS,
+    BrowserFactory,
+    Shots,
+    WebServer,
+    login,
+    new_page,
+    start_web_server,
+)
+
+from realname.registry.tables import Registration, Verification
+from realname.services.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.models, pytest.mark.data]
+
+ATTACK_REASONS = {"screen_or_photo", "flat_motion", "different_person", "multiple_faces"}
+CAPTURE_MS = 150_000  # 22 s of capture, then the upload and the check, on two cores shared with the browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    s = start_web_server(tmp_path_factory.mktemp("kiosk"), REALNAME_FIXED_CHALLENGE=GENUINE_ACTIONS)
+    yield s
+    s.stop()
+
+
+def masked(number: str) -> str:
+    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+# Test-side instrumentation: what the page's capture request carries (frame count, types, timestamps).
+RECORD_CAPTURES = """
+window.__captures = [];
+const send = window.fetch;
+window.fetch = function (url, init) {
+  if (String(url).endsWith("/capture") && init && init.body instanceof FormData) {
+    const frames = init.body.getAll("frames");
+    window.__captures.push({ frames: frames.length, timestamps: init.body.get("timestamps"),
+                             types: [...new Set(frames.map((f) => f.type))], width: 0 });
+    createImageBitmap(frames[0]).then((b) => { window.__captures.at(-1).width = b.width; });
+  }
+  return send.apply(this, arguments);
+};
+"""
+
+
+def start_registration(page: Page, base: str, shot: Shots) -> None:
+    page.add_init_script(RECORD_CAPTURES)
+    login(page, base, "/kiosk", "agent1", DEMO_PASSWORD)
+    expect(page.locator("#view-home")).to_be_visible()
+    expect(page.locator("#who-agent")).to_have_text("agent1")
+    expect(page.locator("#who-outlet")).to_contain_text("演示营业厅")
+    expect(page.locator("#who-operator")).to_contain_text("演示电信")
+    shot("home")
+    page.click("#go-register")
+    expect(page.locator("#step-doc")).to_be_visible()
+
+
+def type_card(page: Page, card: dict[str, Any]) -> None:
+    page.select_option("#f-doc_type", card["doc_type"])
+    page.fill("#f-name", card["name"])
+    page.select_option("#f-sex", card["sex"])
+    page.fill("#f-birth_date", card["birth_date"])
+    page.fill("#f-number", card["number"])
+    page.fill("#f-issue_date", card["issue_date"])
+    page.fill("#f-expiry_date", card["expiry_date"])
+    page.fill("#f-address", card["address"])
+
+
+def consent_and_capture(page: Page, shot: Shots) -> dict[str, Any]:
+    """From the filled document form to the result; returns the server's decision (the page shows no score)."""
+    page.click("#doc-submit")
+    expect(page.locator("#step-consent")).to_be_visible()
+    expect(page.locator("#notice")).to_contain_text("不保存您的面部照片")
+    shot("consent")
+    page.click("#consent-accept")
+    expect(page.locator("#step-live")).to_be_visible()
+    start = page.locator("#live-start")
+    expect(start).to_be_enabled(timeout=30_000)
+    shot("camera")
+    with page.expect_response(lambda r: r.url.endswith("/capture"), timeout=CAPTURE_MS) as captured:
+        start.click()
+        expect(page.locator("#prompt-text")).to_have_text("请向左转头", timeout=10_000)
+        expect(page.locator("#prompt-step")).to_contain_text("第 1 / 5 个动作")
+        page.wait_for_timeout(1500)
+        shot("action")
+    decision: dict[str, Any] = captured.value.json()
+    # What the page sent: JPEG frames with their capture times, about 15 a second for 4 s per action + 2 s.
+    sent = page.evaluate("window.__captures.at(-1)")
+    times = [float(t) for t in sent["timestamps"].split(",")]
+    frames, span = sent["frames"], times[-1] - times[0]
+    assert frames == len(times) and 21 <= span <= 22.5, (frames, span)
+    assert sent["types"] == ["image/jpeg"] and 0 < sent["width"] <= 640, sent
+    assert 10 <= frames / span <= 16, frames / span
+    assert all(b > a for a, b in itertools.pairwise(times))
+    expect(page.locator("#step-result")).to_be_visible(timeout=10_000)
+    assert "score" not in page.locator("#result-body").inner_text().lower()
+    return decision
+
+
+def test_genuine_clip_registers_a_number_with_a_receipt(server: WebServer, launch: BrowserFactory,
+                                                        clips: Any, genuine_portrait: Path, tmp_path: Path) -> None:
+    page, errors = new_page(launch(clips("genuine")))
+    shot = Shots(page, "kiosk-genuine")
+    start_registration(page, server.url, shot)
+    card = prc_card()
+    reader = tmp_path / "card.json"
+    reader.write_text(json.dumps(card, ensure_ascii=False), encoding="utf-8")
+    page.set_input_files("#reader-file", str(reader))
+    page.set_input_files("#f-portrait", str(genuine_portrait))
+    expect(page.locator("#f-number")).to_have_value(card["number"])
+    expect(page.locator("#f-name")).to_have_value(card["name"])
+    expect(page.locator("#portrait-preview")).to_be_visible()
+    expect(page.locator("#reader-file-msg")).to_contain_text("已读取读卡器数据")
+    shot("document")
+
+    decision = consent_and_capture(page, shot)
+    assert decision["decision"] == "pass", decision
+    expect(page.locator("#step-result .outcome.pass")).to_contain_text("核验通过")
+    shot("result")
+
+    page.get_by_role("button", name="接受并分配号码").click()
+    number = page.locator("#issued-msisdn")
+    expect(number).to_have_text(re.compile(r"^\+86\d{11}$"))
+    msisdn = number.inner_text()
+    shot("number")
+    page.get_by_role("button", name="确认并出具回执").click()
+    receipt = page.locator("#receipt")
+    expect(receipt).to_be_visible()
+    expect(receipt).to_contain_text(msisdn)
+    expect(receipt).to_contain_text(masked(card["number"]))
+    expect(receipt).to_contain_text("本回执不含任何人脸图像或生物特征信息")
+    text = receipt.inner_text()
+    assert card["number"] not in text and card["name"] not in text and card["address"] not in text
+    assert receipt.locator("img, video, canvas").count() == 0
+    shot("receipt")
+    page.emulate_media(media="print")
+    shot("receipt-print")
+    page.emulate_media(media="screen")
+
+    with server.svc.db.read() as s:
+        reg = s.query(Registration).one()
+        v = s.get(Verification, decision["id"])
+        assert v is not None and v.status == "used" and v.portrait_enc is None
+        assert reg.verification_id == v.id and reg.status == "active"
+    page.click("#receipt-next")
+    expect(page.locator("#view-home")).to_be_visible()
+    assert errors == []
+
+
+def test_screen_replay_is_refused_as_a_presentation_attack(server: WebServer, launch: BrowserFactory,
+                                                           clips: Any, genuine_portrait: Path) -> None:
+    page, errors = new_page(launch(clips("replay")))
+    shot = Shots(page, "kiosk-replay")
+    start_registration(page, server.url, shot)
+    card = prc_card()
+    wrong = card["number"][:-1] + ("0" if card["number"][-1] != "0" else "1")
+    type_card(page, {**card, "number": wrong})
+    page.set_input_files("#f-portrait", str(genuine_portrait))
+    # The check digit is checked as the agent types, before anything is sent.
+    expect(page.locator("#e-number")).to_contain_text("校验位错误")
+    expect(page.locator("#f-number")).to_have_attribute("aria-invalid", "true")
+    shot("document-error")
+    page.click("#doc-submit")
+    expect(page.locator("#step-doc")).to_be_visible()  # refused on the page: still step 1
+    page.fill("#f-number", card["number"])
+    expect(page.locator("#e-number")).to_be_hidden()
+
+    decision = consent_and_capture(page, shot)
+    assert decision["decision"] == "fail", decision
+    # Through a browser the replay is caught as a screen or photo, a second face (the phone's frame) or flat motion.
+    assert set(decision["reasons"]) & ATTACK_REASONS, decision
+    category = page.locator("#fail-category")
+    expect(category).to_have_text("疑似非活体或非本人")
+    expect(page.locator("#retries")).to_contain_text(str(decision["retries_left"]))
+    shot("result")
+
+    # The counter switches to English: every string follows, and the choice outlives a reload.
+    page.click("#lang")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(category).to_have_text("Possible presentation attack")
+    expect(page.locator("#step-result h2")).to_have_text("Step 4: Result")
+    expect(page.locator("#retries")).to_contain_text("more tries left")
+    shot("result-english")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#home-h")).to_have_text("Choose a service")
+    assert errors == []
+
+
+def test_still_photo_is_refused_because_no_action_was_done(server: WebServer, launch: BrowserFactory,
+                                                           clips: Any, genuine_portrait: Path,
+                                                           tmp_path: Path) -> None:
+    page, errors = new_page(launch(clips("still")))
+    shot = Shots(page, "kiosk-still")
+    start_registration(page, server.url, shot)
+    card = prc_card()
+    # A reader file that carries the chip photo itself.
+    reader = tmp_path / "card.json"
+    portrait = base64.b64encode(genuine_portrait.read_bytes()).decode()
+    reader.write_text(json.dumps({"card": card, "portrait": portrait}, ensure_ascii=False), encoding="utf-8")
+    page.set_input_files("#reader-file", str(reader))
+    expect(page.locator("#portrait-preview")).to_be_visible()
+    shot("document")
+
+    decision = consent_and_capture(page, shot)
+    assert decision["decision"] == "fail", decision
+    assert "action_missing" in decision["reasons"], decision
+    expect(page.locator("#fail-category")).to_have_text("动作未完成")
+    expect(page.get_by_role("button", name="重新检测")).to_be_visible()
+    shot("result")
+    assert errors == []
