@@ -120,7 +120,8 @@ def test_files_csv_json_pdf(tmp_path: Path) -> None:
     for i in range(len(doc)):
         image = doc[i].render(scale=2).to_pil()
         image.save(ARTIFACTS / f"report-page{i + 1}.png")
-        assert image.size[0] > 1000 and len(set(image.convert("L").getdata())) > 10  # drawn, not blank
+        low, high = image.convert("L").getextrema()
+        assert image.size[0] > 1000 and high - low > 100  # drawn, not blank
 
 
 def test_sample_is_reproducible_and_holds_evidence_not_biometrics(db_url: str) -> None:
