@@ -1,11 +1,13 @@
 """The back office in a browser against a real server: a supervisor settles a review, an operator's administrator
 adds an outlet and an agent, imports a number block and shortens the live check, an inspector reads the
-dashboard and exports the CSV; the kiosk's consent refusal and server-side field errors; and an accessibility
+dashboard and exports the CSV, reads the fraud signals and downloads the report (an administrator orders a
+re-verification from a signal); the kiosk's consent refusal and server-side field errors; and an accessibility
 smoke test of both pages. No face models: the verifications behind the review and the dashboard are made through
 the services with a fixed live-check outcome, and nothing here reaches the camera step."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
@@ -21,7 +24,7 @@ from stdnum.cn import ric
 from tests.registry_support import Clock, make_services, noise_frames, portrait_bytes, prc_card
 from tests.web.browser import UNNAMED_CONTROLS, BrowserFactory, Shots, WebServer, login, new_page, start_web_server
 
-from realname.registry.tables import Verification
+from realname.registry.tables import Reverification, Verification
 from realname.services import auth, registrations, verifications
 from realname.services.context import Services
 from realname.services.demo import DEMO_PASSWORD
@@ -221,6 +224,120 @@ def test_inspector_dashboard_charts_chain_and_csv_export(server: WebServer, laun
     assert download.value.suggested_filename.endswith(".csv")
     expect(page.get_by_text("已下载")).to_be_visible()
     assert errors == []
+
+
+def plant_signals(server: WebServer) -> tuple[str, str]:
+    """Through the services: a number registered and cancelled an hour later (quick_cancel), and a document that
+    failed three checks before a pass (fail_then_pass), two days ago (inside the dashboard's default period in
+    any time zone). Returns both registration ids."""
+    clock = Clock()
+    clock.advance(days=-2)
+    passing = make_services(server.db_url, clock=clock)
+    failing = make_services(server.db_url, live_check=FixedLiveCheck("fail", ("face_mismatch",)), clock=clock)
+    try:
+        agent = auth.authenticate(passing, auth.login(passing, "agent1", DEMO_PASSWORD)[0])
+        cancelled = registrations.register(passing, agent, verified(passing, prc_card()).id)
+        clock.advance(hours=1)
+        registrations.cancel(passing, agent, cancelled.id, "客户当场要求销号")
+        card = prc_card()
+        for _ in range(3):
+            clock.advance(minutes=4)
+            assert verified(failing, card).decision == "fail"
+        clock.advance(minutes=4)
+        active = registrations.register(passing, agent, verified(passing, card).id)
+    finally:
+        for svc in (passing, failing):
+            svc.db.dispose()
+    return cancelled.id, active.id
+
+
+def saved(page: Page, button: str) -> tuple[bytes, str]:
+    """Press a download button; the file's bytes and suggested name."""
+    with page.expect_download() as download:
+        page.click(button)
+    return Path(download.value.path()).read_bytes(), download.value.suggested_filename
+
+
+def test_dashboard_fraud_signals_reports_and_reverification(tmp_path: Path, launch: BrowserFactory) -> None:
+    own = start_web_server(tmp_path)  # its own database: the other tests' counts stay as they are
+    try:
+        cancelled, active = plant_signals(own)
+        browser = launch()
+
+        page, errors = new_page(browser)
+        shot = Shots(page, "office-inspector")
+        login(page, own.url, "/office", "inspector1", DEMO_PASSWORD)
+        expect(page.locator("#nav-dashboard")).to_have_attribute("aria-current", "page")
+        quick = page.locator("#signals li[data-kind=quick_cancel]")
+        expect(quick.locator("h3")).to_have_text("短期开销户")
+        expect(quick).to_contain_text(cancelled)
+        expect(quick).to_contain_text("涉及号码：1 个")
+        expect(quick.locator(".signal-summary")).to_contain_text("registered and cancelled after 1:00:00")
+        retried = page.locator("#signals li[data-kind=fail_then_pass]")
+        expect(retried.locator("h3")).to_have_text("多次失败后通过")
+        expect(retried).to_contain_text("3 failed verifications, then a pass")
+        expect(page.locator("#signals button")).to_have_count(0)  # an inspector reads, orders nothing
+
+        evidence = quick.locator("details pre")
+        expect(evidence).to_be_hidden()
+        quick.get_by_text("查看依据").click()
+        expect(evidence).to_be_visible()
+        expect(evidence).to_contain_text('"agent": "agent1"')
+        expect(evidence).to_contain_text('"cancelled":')
+        check_controls_named(page, "dashboard with signals")
+        page.locator("#signals").scroll_into_view_if_needed()
+        shot("signals")
+
+        pdf, name = saved(page, "#r-pdf")
+        assert pdf.startswith(b"%PDF"), pdf[:20]
+        assert name.startswith("report_") and name.endswith(".pdf"), name
+        panel = page.locator("#panel")
+        panel.get_by_label("营业厅编码（可选）").fill("DEMO-001")
+        panel.get_by_label("营业员用户名（可选）").fill("agent1")
+        csv, name = saved(page, "#r-csv")
+        assert csv.startswith(b"\xef\xbb\xbf"), csv[:20]
+        assert "outlet=DEMO-001" in csv.decode("utf-8-sig") and "agent=agent1" in csv.decode("utf-8-sig")
+        assert name.endswith(".csv"), name
+        data, name = saved(page, "#r-json")  # no Content-Disposition: named by the page
+        start, end = page.input_value("#d-start"), page.input_value("#d-end")
+        assert name == f"report_{start}_{end}.json"
+        report = json.loads(data)
+        assert report["scope"]["outlet"] == "DEMO-001" and report["totals"]["registrations"] == 2
+        expect(page.get_by_text(f"已下载 {name}。")).to_be_visible()
+        shot("signals-full", full_page=True)
+
+        page.click("#lang")
+        expect(quick.locator("h3")).to_have_text("Registered and cancelled quickly")
+        expect(quick).to_contain_text("Numbers concerned: 1")
+        expect(page.locator("#r-csv")).to_have_attribute("aria-label", "Download report (CSV)")
+        page.click("#lang")
+
+        page.fill("#d-start", "2020-01-01")
+        page.fill("#d-end", "2020-01-31")
+        page.get_by_role("button", name="查看").click()
+        expect(page.locator("#signals-empty")).to_have_text("本期无风险信号。")
+        assert errors == []
+
+        # An operator's administrator may order re-verification of the numbers a signal concerns.
+        page, errors = new_page(browser)
+        shot = Shots(page, "office-admin")
+        login(page, own.url, "/office", "admin1", DEMO_PASSWORD)
+        page.click("#nav-dashboard")
+        retried = page.locator("#signals li[data-kind=fail_then_pass]")
+        retried.get_by_role("button", name="发起复核").click()
+        expect(retried.locator("[role=status]")).to_have_text("已发起 1 项复核。")
+        expect(retried.get_by_role("button", name="发起复核")).to_be_disabled()
+        quick = page.locator("#signals li[data-kind=quick_cancel]")
+        quick.get_by_role("button", name="发起复核").click()  # the number is cancelled: nothing to re-verify
+        expect(quick.locator("[role=status]")).to_have_text("这些号码均已不在使用，未发起复核。")
+        shot("signals-reverified")
+        with own.svc.db.read() as s:
+            orders = s.execute(select(Reverification)).scalars().all()
+            assert [(o.registration_id, o.status) for o in orders] == [(active, "open")]
+            assert orders[0].reason.startswith("signal fail_then_pass: ")
+        assert errors == []
+    finally:
+        own.stop()
 
 
 def test_kiosk_refused_consent_and_server_field_errors(server: WebServer, launch: BrowserFactory,

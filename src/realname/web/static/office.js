@@ -470,11 +470,35 @@ function renderReviews(panel) {
 
 // --- dashboard (inspector, auditor, operator admin) -------------------------------------------------------------
 
+// The browser's local calendar day (toISOString would give the UTC day: yesterday in Beijing before 08:00).
 function isoDay(d) {
-  return d.toISOString().slice(0, 10);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 let summary = null;
+
+// A file from the API with the bearer token, saved through a blob link; its name from Content-Disposition or
+// `fallback`. Returns the name.
+async function download(path, fallback) {
+  const resp = await api(path, { raw: true });
+  const blob = await resp.blob();
+  const named = /filename="?([^";]+)"?/.exec(resp.headers.get("content-disposition") || "");
+  const file = named ? named[1] : fallback;
+  const url = URL.createObjectURL(blob);
+  const a = h("a", { href: url, download: file, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return file;
+}
+
+const REPORT_FORMATS = [
+  { format: "pdf", key: "report.pdf", aria: null, cls: "btn primary" },
+  { format: "csv", key: "report.csv", aria: "report.csv.aria", cls: "btn" },
+  { format: "json", key: "report.json", aria: "report.json.aria", cls: "btn" },
+];
 
 function renderDashboard(panel) {
   const today = new Date();
@@ -486,6 +510,8 @@ function renderDashboard(panel) {
   const ok = status();
   const err = alertBox();
   const body = h("div", { id: "dash-body" }, h("p", { i18n: "loading" }));
+  const signals = h("div", { id: "signals-body" }, h("p", { i18n: "loading" }));
+  const signalsErr = alertBox();
   const query = () => `start=${encodeURIComponent(start.value)}&end=${encodeURIComponent(end.value)}`;
 
   const form = h("form", { class: "form-row", novalidate: true, onsubmit: (ev) => {
@@ -495,23 +521,44 @@ function renderDashboard(panel) {
 
   exportBtn.addEventListener("click", async () => {
     await submitting(exportBtn, ok, err, async () => {
-      const resp = await api(`/v1/inspect/registrations.csv?${query()}`, { raw: true });
-      const blob = await resp.blob();
-      const named = /filename="?([^";]+)"?/.exec(resp.headers.get("content-disposition") || "");
-      const file = named ? named[1] : `registrations_${start.value}_${end.value}.csv`;
-      const url = URL.createObjectURL(blob);
-      const a = h("a", { href: url, download: file, hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      const file = await download(`/v1/inspect/registrations.csv?${query()}`,
+                                  `registrations_${start.value}_${end.value}.csv`);
       return tx("dash.exported", { file });
     });
   });
 
+  // The supervision report for the same period, optionally one outlet or one agent.
+  const outlet = h("input", { id: "r-outlet", maxlength: "64", autocomplete: "off", autocapitalize: "off" });
+  const agent = h("input", { id: "r-agent", maxlength: "64", autocomplete: "off", autocapitalize: "off" });
+  const reportOk = status();
+  const reportErr = alertBox();
+  const reportButtons = REPORT_FORMATS.map(({ format, key, aria, cls }) => {
+    const button = h("button", { type: "button", class: cls, id: `r-${format}`, i18nAria: aria },
+                     icon("download", { size: 20 }), tx(key));
+    button.addEventListener("click", async () => {
+      await submitting(button, reportOk, reportErr, async () => {
+        const params = new URLSearchParams({ start: start.value, end: end.value, format });
+        if (outlet.value.trim()) params.set("outlet", outlet.value.trim());
+        if (agent.value.trim()) params.set("agent", agent.value.trim());
+        const file = await download(`/v1/reports?${params}`, `report_${start.value}_${end.value}.${format}`);
+        return tx("dash.exported", { file });
+      });
+    });
+    return button;
+  });
+  const reports = h("section", { class: "report-box", "aria-labelledby": "report-h" },
+    h("h2", { id: "report-h", i18n: "report.title" }), h("p", { class: "help", id: "report-help", i18n: "report.lead" }),
+    h("div", { class: "form-row" },
+      field("r-outlet", "report.outlet", outlet, "report.outlet.help"),
+      field("r-agent", "report.agent", agent, "report.agent.help"),
+      h("div", { class: "row-actions", role: "group", "aria-labelledby": "report-h",
+                 "aria-describedby": "report-help" }, reportButtons)),
+    reportOk, reportErr);
+
   async function load() {
     busy(show, true);
     say(err, null);
+    loadSignals();
     try {
       summary = await api(`/v1/inspect/summary?${query()}`);
       drawSummary(body, summary);
@@ -522,8 +569,77 @@ function renderDashboard(panel) {
       busy(show, false);
     }
   }
-  panel.append(card("dash.title", h("p", { class: "lead", i18n: "dash.lead" }), form, ok, err), body);
+
+  async function loadSignals() {
+    say(signalsErr, null);
+    signals.replaceChildren(h("p", { i18n: "loading" }));
+    try {
+      const found = await api(`/v1/signals?${query()}`);
+      drawSignals(signals, found);
+    } catch (e) {
+      signals.replaceChildren();
+      say(signalsErr, errorNode(e));
+    }
+  }
+
+  panel.append(card("dash.title", h("p", { class: "lead", i18n: "dash.lead" }), form, ok, err, reports), body,
+               h("section", { class: "card", id: "signals", "aria-labelledby": "signals-h" },
+                 h("h2", { id: "signals-h", i18n: "sig.title" }), h("p", { class: "lead", i18n: "sig.lead" }),
+                 signalsErr, signals));
   load();
+}
+
+// --- fraud signals ----------------------------------------------------------------------------------------------
+
+const REVERIFY_ROLES = ["supervisor", "operator_admin"]; // the API's reverifications.order
+const REVERIFY_BATCH = 1000; // the most registrations one POST /v1/signals/reverify takes
+
+function drawSignals(box, found) {
+  if (!found.length) {
+    box.replaceChildren(h("p", { class: "msg", id: "signals-empty", i18n: "sig.empty" }));
+    return;
+  }
+  box.replaceChildren(h("ul", { class: "signals" }, found.map((s, i) => signalItem(s, i))));
+}
+
+function signalItem(s, i) {
+  const id = `sig-${i}`;
+  const regs = s.registrations || [];
+  const kindKey = `sig.kind.${s.kind}`;
+  const item = h("li", { class: "signal", id, dataset: { kind: s.kind }, "aria-labelledby": `${id}-h` },
+    h("div", { class: "signal-head" },
+      h("h3", { id: `${id}-h` }, has(kindKey) ? tx(kindKey) : h("span", {}, s.kind)),
+      h("span", { class: "signal-subject" }, h("span", { class: "signal-label", i18n: "sig.subject" }),
+        h("span", { class: "mono" }, s.subject || "—")),
+      h("span", { class: "badge warn signal-count", i18n: "sig.count", vars: { n: regs.length } })),
+    h("p", { class: "signal-summary", lang: "en" }, s.summary),
+    h("details", { class: "evidence" }, h("summary", { i18n: "sig.evidence" }),
+      h("pre", { class: "mono" }, JSON.stringify(s.evidence ?? {}, null, 2))));
+  if (me && REVERIFY_ROLES.includes(me.role) && regs.length) {
+    const ok = h("p", { class: "ok-msg", role: "status", hidden: true, tabindex: "-1" });
+    const err = alertBox();
+    const button = h("button", { type: "button", class: "btn small", "aria-describedby": `${id}-h`,
+                                 i18n: "sig.reverify" });
+    button.addEventListener("click", async () => {
+      const done = await submitting(button, ok, err, async () => {
+        let opened = 0;
+        for (let k = 0; k < regs.length; k += REVERIFY_BATCH) {
+          const orders = await api("/v1/signals/reverify", { json: {
+            kind: String(s.kind).slice(0, 32), summary: String(s.summary || s.kind).slice(0, 300),
+            registrations: regs.slice(k, k + REVERIFY_BATCH) } });
+          opened += orders.length;
+        }
+        return opened ? tx("sig.reverified", { n: opened }) : tx("sig.reverified.none");
+      });
+      if (done) {
+        // Ordered once: a second press would open duplicate orders. Focus moves to the result.
+        button.disabled = true;
+        ok.focus();
+      }
+    });
+    item.append(h("div", { class: "signal-actions" }, button, ok, err));
+  }
+  return item;
 }
 
 const TOTALS = ["registrations", "verifications", "passed", "failed", "review", "cap_refusals", "cancellations",
