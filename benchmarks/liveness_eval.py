@@ -36,7 +36,7 @@ def genuine_windows(attacks_manifest: Path) -> list[tuple[str, str, str, str]]:
         for r in csv.DictReader(f):
             if r["attack_type"] == "wrong_order":
                 moves = [a for a in r["challenge"].split(";") if a in HEAD_MOVES][::-1]
-                rows.append((str(attacks_manifest.parent / r["path"]), "genuine", "", ";".join(moves)))
+                rows.append((str((attacks_manifest.parent / r["path"]).resolve()), "genuine", "", ";".join(moves)))
     return rows
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
+from tests.support import need_data
 
 from realname.images import BGRImage
 from realname.liveness.challenges import Action
@@ -101,3 +103,27 @@ def test_capture_and_presence_checks() -> None:
     assert "face_in_view" in run(lost, times)
     assert "frame_rate" in run(ok, [i * 0.5 for i in range(n)])
     assert "actions_in_order" in run(ok, times)  # nobody turned
+
+
+@pytest.mark.data
+def test_screen_frame_is_seen_whatever_the_picture_size() -> None:
+    """The screen replay's bezel is found whether the kiosk sends the recording's own 368 px or an upscaled
+    640 or 1280 px picture (soft upscaled edges are looked for at a canonical face size too)."""
+    from realname.liveness.features import FrameAnalyzer
+    from realname.liveness.video import read_frames
+
+    clip = need_data("liveness", "attack", "person_a_screen_replay.mp4")
+    for width in (None, 640, 1280):
+        analyzer, framed, seen, last = FrameAnalyzer(), 0, 0, -1.0
+        for image, t in read_frames(clip, max_width=2000):
+            if t > 8:
+                break
+            if width:
+                image = cv2.resize(image, (width, round(image.shape[0] * width / image.shape[1])))
+            f = analyzer.analyse(image, t)
+            if f.box is None or t - last < 0.3:
+                continue
+            last, seen = t, seen + 1
+            framed += framing_sides(image, f.box) >= 3
+        analyzer.close()
+        assert framed / seen >= 0.3, (width, framed, seen)
