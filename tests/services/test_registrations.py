@@ -209,3 +209,19 @@ def test_representative_registration_records_both(db_url: str) -> None:
     verifications.submit_capture(svc, agent, opened.verification.id, noise_frames())
     reg = registrations.register(svc, agent, opened.verification.id)
     assert reg.representative_id is not None and reg.representative_id != reg.person_id
+
+
+def test_a_late_second_decision_cannot_revive_a_used_pass(db_url: str) -> None:
+    """Two submissions of one capture (two workers): only the one that claimed the session records a decision,
+    so a pass already used for a number cannot be reset to an unused pass."""
+    svc, _ = seeded(db_url)
+    agent = actor(svc, "agent1")
+    vid = verify(svc, agent, prc_card())
+    registrations.register(svc, agent, vid)
+    outcome = FixedLiveCheck("pass").check([], noise_frames(), None)  # type: ignore[arg-type]
+    with pytest.raises(ConflictError):
+        verifications.record_outcome(svc, agent, vid, outcome)
+    with svc.db.read() as s:
+        assert s.get(Verification, vid).status == "used"  # type: ignore[union-attr]
+    with pytest.raises(ChallengeError):
+        verifications.submit_capture(svc, agent, vid, noise_frames())

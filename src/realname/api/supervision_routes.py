@@ -81,7 +81,7 @@ async def signals_reverify(body: ReverifyIn, svc: Svc, actor: Caller) -> list[st
     return await run_in_threadpool(reverify_for, svc, actor, signal)
 
 
-@router.get("/compliance", tags=["supervision"], response_model=dict[str, Any], **secured("inspect.read"))
+@router.get("/compliance", tags=["supervision"], response_model=dict[str, Any], **secured("compliance.read"))
 async def compliance_evidence(svc: Svc, actor: Caller) -> dict[str, Any]:
     """Face data vs the filing threshold, retention runs, key age, audit chain, consent coverage, settings."""
     got = await run_in_threadpool(compliance, svc, actor)

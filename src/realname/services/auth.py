@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # read-only statistics and exports: regulator-side users see every operator, an operator's admin its own
     "inspect.read": frozenset({"inspector", "auditor", "operator_admin"}),
     "reports.read": frozenset({"inspector", "auditor", "operator_admin"}),  # an operator self-inspects
+    "compliance.read": frozenset({"inspector", "auditor"}),  # service-wide figures: the regulator's side
 }
 
 _hasher = PasswordHasher()

@@ -56,7 +56,7 @@ def _key_date(key_id: str) -> datetime | None:
 
 
 def compliance(svc: Services, actor: Actor) -> ComplianceReport:
-    require(actor, "inspect.read")
+    require(actor, "compliance.read")
     now = svc.now()
     with svc.db.read() as s:
         status = face_data_status(svc)

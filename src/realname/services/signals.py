@@ -76,9 +76,9 @@ def _many_outlets(s: Session, svc: Services, period: Period, op: str | None) -> 
     candidates = _scoped(select(Verification.doc_index).where(*in_period).group_by(Verification.doc_index)
                          .having(func.count(func.distinct(Verification.outlet_id)) >= rule.many_outlets),
                          Verification.operator_id, op)
-    rows = s.execute(select(Verification.doc_index, Verification.person_id, Verification.outlet_id,
-                            Verification.created_at, Verification.id)
-                     .where(*in_period, Verification.doc_index.in_(candidates))
+    rows = s.execute(_scoped(select(Verification.doc_index, Verification.person_id, Verification.outlet_id,
+                                    Verification.created_at, Verification.id)
+                             .where(*in_period, Verification.doc_index.in_(candidates)), Verification.operator_id, op)
                      .order_by(Verification.doc_index, Verification.created_at)).all()
     by_doc: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
@@ -116,9 +116,9 @@ def _fail_then_pass(s: Session, svc: Services, period: Period, op: str | None) -
     candidates = _scoped(select(Verification.doc_index).where(*in_period, Verification.decision == "fail")
                          .group_by(Verification.doc_index)
                          .having(func.count() >= rule.fail_then_pass_failures), Verification.operator_id, op)
-    rows = s.execute(select(Verification.doc_index, Verification.person_id, Verification.decision,
-                            Verification.created_at, Verification.id, Verification.reasons)
-                     .where(*in_period, Verification.doc_index.in_(candidates))
+    rows = s.execute(_scoped(select(Verification.doc_index, Verification.person_id, Verification.decision,
+                                    Verification.created_at, Verification.id, Verification.reasons)
+                             .where(*in_period, Verification.doc_index.in_(candidates)), Verification.operator_id, op)
                      .order_by(Verification.doc_index, Verification.created_at)).all()
     by_doc: dict[str, list[Any]] = defaultdict(list)
     for r in rows:
@@ -242,8 +242,9 @@ def _duplicate_faces(s: Session, svc: Services, period: Period, op: str | None, 
     out = []
     for i, j in sorted(pairs):
         a, b = str(persons[i]), str(persons[j])
-        regs = list(s.execute(select(Registration.id).where(Registration.person_id.in_([a, b]),
-                                                            Registration.status == "active")).scalars())
+        regs = list(s.execute(_scoped(select(Registration.id).where(Registration.person_id.in_([a, b]),
+                                                                    Registration.status == "active"),
+                                      Registration.operator_id, op)).scalars())
         out.append(Signal("duplicate_face", f"{masked.get(a, a)} / {masked.get(b, b)}",
                           "the same face is registered under two different documents",
                           {"persons": [a, b], "templates": [rows[i].id, rows[j].id],

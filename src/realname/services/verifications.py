@@ -192,7 +192,12 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
             expired = True
         else:
             expired = False
-            s.execute(update(Verification).where(Verification.id == v.id).values(status="processing"))
+            # Conditional: of two concurrent submissions (two workers, no row lock), only one moves it on.
+            claimed = rowcount(s.execute(update(Verification).where(
+                Verification.id == v.id, Verification.status == "capturing").values(status="processing")))
+            if claimed != 1:
+                raise ChallengeError("this live check was already submitted: start a new one",
+                                     code="challenge_reused")
             portrait_token, actions = v.portrait_enc, parse_actions(v.challenge_actions)
             keep = v.template_consent_id is not None and svc.settings.retain_templates
     if expired:
@@ -213,8 +218,9 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
 def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: CheckOutcome) -> Verification:
     now = svc.now()
     with svc.db.write() as s:
-        v = s.get(Verification, verification_id)
-        assert v is not None
+        v = s.execute(select(Verification).where(Verification.id == verification_id).with_for_update()).scalar_one()
+        if v.status != "processing":  # only the submission that claimed the session records its decision
+            raise ConflictError("this live check was already decided", code="challenge_reused")
         v.status, v.decision, v.reasons, v.decided_at = "decided", outcome.decision, outcome.reasons, now
         v.liveness_passed, v.liveness_score = outcome.liveness_passed, outcome.liveness_score
         v.match_decision, v.match_score = outcome.match_decision, outcome.match_score

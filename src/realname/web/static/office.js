@@ -470,12 +470,6 @@ function renderReviews(panel) {
 
 // --- dashboard (inspector, auditor, operator admin) -------------------------------------------------------------
 
-// The browser's local calendar day (toISOString would give the UTC day: yesterday in Beijing before 08:00).
-function isoDay(d) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
 let summary = null;
 
 // A file from the API with the bearer token, saved through a blob link; its name from Content-Disposition or
@@ -501,9 +495,10 @@ const REPORT_FORMATS = [
 ];
 
 function renderDashboard(panel) {
-  const today = new Date();
-  const start = h("input", { id: "d-start", type: "date", value: isoDay(new Date(today.getTime() - 29 * 864e5)) });
-  const end = h("input", { id: "d-end", type: "date", value: isoDay(today) });
+  // Empty at first: the server fills in its default period (the last 30 days in the operator's time zone),
+  // so the browser's own clock and time zone cannot shift the days.
+  const start = h("input", { id: "d-start", type: "date" });
+  const end = h("input", { id: "d-end", type: "date" });
   const show = h("button", { type: "submit", class: "btn primary", i18n: "dash.refresh" });
   const exportBtn = h("button", { type: "button", class: "btn", id: "d-export" }, icon("download", { size: 20 }),
                       tx("dash.export"));
@@ -512,7 +507,8 @@ function renderDashboard(panel) {
   const body = h("div", { id: "dash-body" }, h("p", { i18n: "loading" }));
   const signals = h("div", { id: "signals-body" }, h("p", { i18n: "loading" }));
   const signalsErr = alertBox();
-  const query = () => `start=${encodeURIComponent(start.value)}&end=${encodeURIComponent(end.value)}`;
+  const query = () => (start.value && end.value
+    ? `start=${encodeURIComponent(start.value)}&end=${encodeURIComponent(end.value)}` : "");
 
   const form = h("form", { class: "form-row", novalidate: true, onsubmit: (ev) => {
     ev.preventDefault();
@@ -558,9 +554,13 @@ function renderDashboard(panel) {
   async function load() {
     busy(show, true);
     say(err, null);
-    loadSignals();
     try {
       summary = await api(`/v1/inspect/summary?${query()}`);
+      if (!start.value || !end.value) {
+        start.value = summary.period.start;
+        end.value = summary.period.end;
+      }
+      loadSignals();
       drawSummary(body, summary);
     } catch (e) {
       body.replaceChildren();
