@@ -7,11 +7,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +20,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.registry_support import KEYRING, noise_frames, portrait_bytes, prc_card, seeded
+from tests.registry_support import noise_frames, portrait_bytes, prc_card, seeded
+from tests.servers import serve
 from tests.support import need_data
 
 from realname.audit.log import verify_chain
@@ -32,14 +30,6 @@ from realname.services import verifications
 from realname.services.auth import authenticate, login
 from realname.services.context import Services
 from realname.services.demo import DEMO_PASSWORD
-
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -55,27 +45,9 @@ class Server:
 
 
 def start_server(db_url: str, tmp: Path, name: str, **env: str) -> Server:
-    keys = tmp / "keys.json"
-    if not keys.exists():
-        KEYRING.save(keys)
-    port = _free_port()
     log = tmp / f"{name}.log"
-    environ = {**os.environ, "REALNAME_DATABASE_URL": db_url, "REALNAME_KEYRING_FILE": str(keys),
-               "REALNAME_PORT": str(port), "REALNAME_TEST_MODE": "1", **env}
-    proc = subprocess.Popen([str(BIN / "realname"), "serve"], env=environ, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return Server(url, proc, log)
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+    url, proc = serve(db_url, tmp, log, **env)
+    return Server(url, proc, log)
 
 
 @pytest.fixture

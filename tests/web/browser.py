@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
-import httpx
 import numpy as np
-from tests.registry_support import KEYRING, seeded
+from tests.registry_support import seeded
+from tests.servers import serve
 from tests.support import ROOT
 
 from realname.registry.migrate import upgrade
@@ -26,7 +22,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
-BIN = Path(sys.executable).parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 GENUINE_ACTIONS = "turn_left,turn_right,look_down,look_up,blink"  # what person_a_turns_nods.mp4 shows, in order
@@ -52,37 +47,13 @@ class WebServer:
                 self.proc.wait(10)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_web_server(tmp: Path, **env: str) -> WebServer:
     """A migrated SQLite database with the demo operator, and `realname serve` on a free port over it."""
     db_url = f"sqlite:///{tmp / 'r.db'}"
     upgrade(db_url)
     svc, _ = seeded(db_url)
-    keys = tmp / "keys.json"
-    KEYRING.save(keys)
-    port = _free_port()
-    log = tmp / "server.log"
-    environ = {**os.environ, "REALNAME_DATABASE_URL": db_url, "REALNAME_KEYRING_FILE": str(keys),
-               "REALNAME_PORT": str(port), "REALNAME_TEST_MODE": "1", **env}
-    proc = subprocess.Popen([str(BIN / "realname"), "serve"], env=environ, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return WebServer(url, db_url, svc, proc, log)
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+    url, proc = serve(db_url, tmp, tmp / "server.log", **env)
+    return WebServer(url, db_url, svc, proc, tmp / "server.log")
 
 
 def new_page(browser: Browser) -> tuple[Page, list[str]]:

@@ -56,8 +56,10 @@ def _pick_number(s: Session, svc: Services, operator_id: str, msisdn: str | None
     return number
 
 
-def _retain_until(svc: Services, at: datetime) -> datetime:
-    return at + timedelta(days=365 * svc.settings.retention_years_after_service)
+def _end(svc: Services, reg: Registration, at: datetime, reason: str) -> None:
+    """A registration ends (cancelled or transferred) and is kept for the retention period after it."""
+    reg.status, reg.ended_at, reg.end_reason = "cancelled", at, reason[:64]
+    reg.retain_until = (at + timedelta(days=365 * svc.settings.retention_years_after_service)).date()
 
 
 def register(svc: Services, actor: Actor, verification_id: str, msisdn: str | None = None) -> Registration:
@@ -120,9 +122,11 @@ def numbers_of(svc: Services, actor: Actor, verification_id: str) -> list[HeldNu
         return [HeldNumber(r.id, m, op, r.status, r.created_at) for r, m, op in rows]
 
 
-def _registration(s: Session, actor: Actor, registration_id: str) -> Registration:
-    reg = s.execute(select(Registration).where(Registration.id == registration_id).with_for_update()
-                    ).scalar_one_or_none()
+def _registration(s: Session, actor: Actor, registration_id: str, *, lock: bool = True) -> Registration:
+    """The registration, locked for the change about to be made; another operator's does not exist for this caller
+    (regulator-side users, without an operator, see every operator's)."""
+    q = select(Registration).where(Registration.id == registration_id)
+    reg = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
     if reg is None or (actor.operator_id is not None and reg.operator_id != actor.operator_id):
         raise NotFoundError("no such registration")
     return reg
@@ -131,11 +135,7 @@ def _registration(s: Session, actor: Actor, registration_id: str) -> Registratio
 def get_registration(svc: Services, actor: Actor, registration_id: str) -> Registration:
     require(actor, "registrations.read")
     with svc.db.read() as s:
-        reg = s.get(Registration, registration_id)
-    # Another operator's record does not exist for this caller; regulator-side users see every operator's.
-    if reg is None or (actor.operator_id is not None and reg.operator_id != actor.operator_id):
-        raise NotFoundError("no such registration")
-    return reg
+        return _registration(s, actor, registration_id, lock=False)
 
 
 def cancel(svc: Services, actor: Actor, registration_id: str, reason: str) -> Registration:
@@ -149,8 +149,7 @@ def cancel(svc: Services, actor: Actor, registration_id: str, reason: str) -> Re
             raise ConflictError("this registration is already cancelled", code="already_cancelled")
         number = s.get(PhoneNumber, reg.number_id)
         assert number is not None
-        reg.status, reg.ended_at, reg.end_reason = "cancelled", now, reason.strip()[:64]
-        reg.retain_until = _retain_until(svc, now).date()
+        _end(svc, reg, now, reason.strip())
         number.status, number.updated_at = "cancelled", now
         append(s, at=now, actor=actor.username, action="cancellation", subject=reg.id,
                payload={"msisdn": number.msisdn, "reason": reason.strip()})
@@ -171,8 +170,7 @@ def transfer(svc: Services, actor: Actor, registration_id: str, verification_id:
             raise ConflictError("the number already belongs to this person", code="same_holder")
         number = s.get(PhoneNumber, old.number_id)
         assert number is not None
-        old.status, old.ended_at, old.end_reason = "cancelled", now, "transferred"
-        old.retain_until = _retain_until(svc, now).date()
+        _end(svc, old, now, "transferred")
         number.status = "available"
         s.flush()
         new = _assign(s, svc, actor, v, person, number.msisdn)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from realname.audit.log import append
 from realname.documents.models import ValidDocument
@@ -142,9 +143,13 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
     return Opened(v, token, tuple(actions), expires, doc)
 
 
-def _own(actor: Actor, v: Verification) -> None:
-    if v.operator_id != actor.operator_id:
-        raise NotFoundError("no such verification")  # another operator's record does not exist for this caller
+def _own(s: Session, actor: Actor, verification_id: str, *, lock: bool = False) -> Verification:
+    """The caller's operator's verification; another operator's record does not exist for this caller."""
+    q = select(Verification).where(Verification.id == verification_id)
+    v = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
+    if v is None or v.operator_id != actor.operator_id:
+        raise NotFoundError("no such verification")
+    return v
 
 
 def start_capture(svc: Services, actor: Actor, verification_id: str, token: str) -> Verification:
@@ -152,10 +157,7 @@ def start_capture(svc: Services, actor: Actor, verification_id: str, token: str)
     now = svc.now()
     challenge = svc.signer.read(token, now=now.timestamp())  # altered or expired: ChallengeError, nothing changes
     with svc.db.write() as s:
-        v = s.get(Verification, verification_id)
-        if v is None:
-            raise NotFoundError("no such verification")
-        _own(actor, v)
+        v = _own(s, actor, verification_id)
         if v.challenge_nonce != challenge.nonce:
             raise ChallengeError("this challenge belongs to another verification", code="challenge_altered")
         claimed = rowcount(s.execute(
@@ -177,10 +179,7 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
     require(actor, "verifications.capture")
     now = svc.now()
     with svc.db.write() as s:
-        v = s.get(Verification, verification_id)
-        if v is None:
-            raise NotFoundError("no such verification")
-        _own(actor, v)
+        v = _own(s, actor, verification_id)
         if v.status == "open":
             raise ConflictError("start the capture with the challenge first", code="capture_not_started")
         if v.status != "capturing":
@@ -249,10 +248,7 @@ def review(svc: Services, actor: Actor, verification_id: str, decision: Literal[
         raise BadInputError("a review needs a reason", code="reason_required")
     now = svc.now()
     with svc.db.write() as s:
-        v = s.get(Verification, verification_id)
-        if v is None:
-            raise NotFoundError("no such verification")
-        _own(actor, v)
+        v = _own(s, actor, verification_id)
         if v.decision != "review" or v.status != "decided":
             raise ConflictError("only a verification waiting for review can be reviewed", code="not_in_review")
         if v.agent_id == actor.user_id:
@@ -275,20 +271,14 @@ def review_queue(svc: Services, actor: Actor) -> list[Verification]:
 def get_verification(svc: Services, actor: Actor, verification_id: str) -> Verification:
     require(actor, "verifications.read")
     with svc.db.read() as s:
-        v = s.get(Verification, verification_id)
-        if v is None:
-            raise NotFoundError("no such verification")
-        _own(actor, v)
+        v = _own(s, actor, verification_id)
         return v
 
 
 def consume_pass(s: Any, svc: Services, actor: Actor, verification_id: str, purpose: Purpose) -> tuple[Verification,
                                                                                                         Person]:
     """Inside the caller's write transaction: lock a passed, unused, recent verification and mark it used."""
-    v = s.execute(select(Verification).where(Verification.id == verification_id).with_for_update()).scalar_one_or_none()
-    if v is None:
-        raise NotFoundError("no such verification")
-    _own(actor, v)
+    v = _own(s, actor, verification_id, lock=True)
     if v.purpose != purpose:
         raise ConflictError(f"this verification was opened for '{v.purpose}', not '{purpose}'",
                             code="wrong_purpose")
