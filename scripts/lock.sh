@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Re-resolve requirements/*.in into fully pinned, hashed lock files.
-# Usage: scripts/lock.sh   (needs network access to PyPI; run it when you change a *.in file)
+# Usage: scripts/lock.sh            keeps every existing pin, adds what a changed *.in file needs
+#        UPGRADE=1 scripts/lock.sh  re-resolves everything to the newest releases the *.in files allow
+# Needs network access to PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -10,6 +12,8 @@ pip="$tmp/venv/bin/pip"
 $pip install -q --upgrade pip
 lock() {  # lock <out> <requirements in files...> ; <nodeps file>
     local out=$1 nodeps=$2; shift 2
+    # Start from the current lock so that adding one package does not move every other pin.
+    [ -n "${UPGRADE:-}" ] || [ ! -f "$out" ] || $pip install -q --no-deps -r "$out"
     $pip install -q "${@/#/-r}"
     $pip install -q --no-deps -r "$nodeps"
     $pip freeze --all --exclude pip --exclude setuptools --exclude wheel > "$tmp/freeze.txt"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 import weakref
 from collections import deque
 from collections.abc import Iterator
@@ -176,8 +175,5 @@ def test_verify_streams_a_large_chain() -> None:
             prev_hash = digest
             yield rec
 
-    start = time.perf_counter()
     report = verify(stream())
-    elapsed = time.perf_counter() - start
     assert report.ok and report.count == n and retained == 0
-    assert elapsed < 10, f"making and verifying {n} events took {elapsed:.1f}s"
