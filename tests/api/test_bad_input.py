@@ -296,6 +296,23 @@ def test_invalid_document(env: Env, spoil: Any, field: str, rule: str | None) ->
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message_zh"]), body  # worded in Chinese for the counter
 
 
+@pytest.mark.parametrize("number", ["11010519900307\u200b123X", "110105199003071\u0301", "１１０１０５—１９９００３"])
+def test_a_number_with_characters_outside_0_9_a_z_is_an_invalid_document(env: Env, number: str) -> None:
+    card = {**prc_card(), "number": number}
+    with unchanged(env.svc):
+        body = error(env.client.post("/v1/verifications", headers=env.auth["agent"], json=opening(card)),
+                     422, "invalid_document")
+    assert body["field"] == "number" and body["rule"] == "format"
+
+
+def test_superscript_digits_are_digits_not_a_server_error(env: Env) -> None:
+    """'¹' passed str.isdigit() and then broke int(): a 500 that logged the first 14 characters of the number."""
+    card = prc_card()
+    card["number"] = card["number"][:16] + "\u00b9\u00b2"[int(card["number"][16]) % 2 == 0] + card["number"][17]
+    r = env.client.post("/v1/verifications", headers=env.auth["agent"], json=opening(card))
+    assert r.status_code < 500, r.text
+
+
 def test_invalid_representative_document(env: Env) -> None:
     rep = prc_card()
     _bad_checksum(rep)

@@ -70,6 +70,21 @@ def test_cap_per_operator_is_enforced_and_names_the_cap(db_url: str) -> None:
         assert s.execute(select(AuditEvent).where(AuditEvent.action == "cap_refused")).scalar_one()
 
 
+def test_a_number_in_other_digits_is_the_same_person_and_counts_against_the_cap(db_url: str) -> None:
+    """Arabic-Indic or Devanagari digits once made a new person: the cap and the failure lock did not see them."""
+    svc, _ = seeded(db_url, cap_total=2)
+    agent = actor(svc, "agent1")
+    card = prc_card()
+    arabic = {**card, "number": card["number"][:14] + "".join(chr(0x660 + int(d)) for d in card["number"][14:17])
+              + card["number"][17]}
+    devanagari = {**card, "number": "".join(chr(0x966 + int(d)) if d.isdigit() else d for d in card["number"])}
+    first = registrations.register(svc, agent, verify(svc, agent, card))
+    second = registrations.register(svc, agent, verify(svc, agent, arabic))
+    assert first.person_id == second.person_id
+    with pytest.raises(CapExceededError):
+        registrations.register(svc, agent, verify(svc, agent, devanagari))
+
+
 def test_total_cap_across_operators(db_url: str) -> None:
     svc, _ = seeded(db_url, cap_total=2)
     agent = actor(svc, "agent1")

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from realname.documents.numbers import canonical_number, is_canonical
 from realname.errors import DocumentError
 
 
@@ -93,8 +94,8 @@ class CardData(BaseModel):
     @field_validator("number")
     @classmethod
     def _number(cls, value: str) -> str:
-        """Numbers are typed with spaces and lower-case 'x'; neither changes the number."""
-        return "".join(value.split()).upper()
+        """One canonical ASCII form before any rule, storage or index (spaces, full-width, 'x', other scripts)."""
+        return canonical_number(value)
 
     @field_validator("sex", mode="before")
     @classmethod
@@ -125,6 +126,13 @@ class ValidDocument(BaseModel):
     nationality: str | None = None
     address: str | None = None
     region_code: str | None = None
+
+    @field_validator("number")
+    @classmethod
+    def _canonical(cls, value: str) -> str:
+        if not is_canonical(value):  # only CardData's canonical number may become a person's key
+            raise ValueError("a valid document's number must be in canonical form")
+        return value
 
     @property
     def display_number(self) -> str:

@@ -27,9 +27,9 @@ from realname.documents.rules import (
 from realname.errors import DocumentError
 
 HMT_REGIONS = {"810000": "Hong Kong", "820000": "Macau", "830000": "Taiwan"}
-_HK_MACAU = re.compile(r"^[HM]\d{8}(\d{2})?$")
-_TAIWAN = re.compile(r"^\d{8}$")
-_FOREIGN_2017 = re.compile(r"^[A-Z]{3}\d{12}$")
+_HK_MACAU = re.compile(r"^[HM]\d{8}(\d{2})?$", re.ASCII)  # after canonical_number, belt and braces
+_TAIWAN = re.compile(r"^\d{8}$", re.ASCII)
+_FOREIGN_2017 = re.compile(r"^[A-Z]{3}\d{12}$", re.ASCII)
 
 
 def _period(card: CardData, today: date, adult_years: int, minor_years: int) -> None:

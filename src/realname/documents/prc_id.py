@@ -57,7 +57,8 @@ def validity_years(age_at_issue: int) -> int | None:
 
 def check_resident_number(number: str) -> None:
     """Length, digits and check digit only: shared by every 18-digit number built like the resident ID."""
-    check_format(len(number) == 18 and number[:17].isdigit() and (number[17].isdigit() or number[17] == "X"),
+    check_format(len(number) == 18 and number.isascii() and number[:17].isdigit()
+                 and (number[17].isdigit() or number[17] == "X"),
                  "18 characters: 17 digits and a digit or X", "18位：17位数字加1位数字或X")
     check_mod11_2(number)
 

@@ -8,13 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from realname.documents.models import ValidDocument
+from realname.documents.numbers import canonical_number
 from realname.privacy.fields import blind_index
 from realname.registry.tables import Person
 from realname.services.context import Services
 
 
 def doc_index(svc: Services, doc_type: str, number: str) -> str:
-    return blind_index(svc.keyring, number, context=f"document.{doc_type}")
+    """The person's key: always over the canonical number, whoever calls."""
+    return blind_index(svc.keyring, canonical_number(number), context=f"document.{doc_type}")
 
 
 def upsert_person(s: Session, svc: Services, doc: ValidDocument) -> Person:
