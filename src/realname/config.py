@@ -40,8 +40,14 @@ class Settings(BaseSettings):
     thresholds_file: Path | None = Field(
         None, description="thresholds JSON; default: the calibrated file shipped in the package"
     )
+    # Limits per use, checked before any pixel is decoded (a few KB of PNG can declare 36 megapixels).
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest accepted image upload")
-    max_image_pixels: int = Field(40_000_000, gt=0, description="largest accepted image, in pixels")
+    max_image_pixels: int = Field(4_000_000, gt=0, description="largest camera frame or compare image, in pixels")
+    max_portrait_bytes: int = Field(1024 * 1024, gt=0, description="largest document portrait")
+    max_portrait_pixels: int = Field(1_000_000, gt=0, description="largest document portrait, in pixels (the "
+                                     "chip's is 102x126)")
+    max_json_bytes: int = Field(1024 * 1024, gt=0, description="largest JSON request body (the verification "
+                                "request may add its base64 portrait)")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
 
@@ -56,11 +62,20 @@ class Settings(BaseSettings):
     capture_seconds: float = Field(30.0, gt=0, description="longest accepted capture after the challenge")
     max_frames: int = Field(900, gt=0)
     max_capture_bytes: int = Field(64 * 1024 * 1024, gt=0, description="largest accepted live-check upload")
+    max_capture_pixels: int = Field(300_000_000, gt=0, description="all of one capture's frames together, in "
+                                    "pixels (900 frames of 640x480 are 276 million)")
     verification_valid_minutes: float = Field(5.0, gt=0, description="a pass is good for one registration this long")
     max_failures: int = Field(5, ge=1, description="failed verifications per document per window before locking")
     failure_window_minutes: float = Field(10.0, gt=0)
     reverify_hours: float = Field(24.0, gt=0, description="deadline of a re-verification order")
     token_minutes: float = Field(30.0, gt=0, description="lifetime of a login token")
+    login_max_failures: int = Field(5, ge=1, description="failed logins for one username before it is locked")
+    login_client_max_failures: int = Field(20, ge=1, description="failed logins from one client address before it "
+                                           "is locked (higher: an outlet's kiosks may share one address)")
+    login_lock_minutes: float = Field(1.0, gt=0, description="first login lock; each further lock doubles it")
+    login_lock_max_minutes: float = Field(60.0, gt=0, description="longest login lock")
+    login_forget_hours: float = Field(24.0, gt=0, description="failed logins are forgotten after this long without "
+                                      "another one")
     retention_years_after_service: int = Field(2, ge=0)
     session_retention_days: int = Field(90, ge=1)
     retain_templates: bool = Field(False, description="operator keeps face templates for fraud checks (needs its "

@@ -13,6 +13,7 @@
     │   ├── ConflictError              a state that forbids the request: number taken, session used (HTTP 409)
     │   │   └── CapExceededError       a per-person cap would be exceeded (names the cap)
     │   ├── LockedError                too many failed attempts; retry later (HTTP 429)
+    │   │   └── LoginThrottledError    too many failed logins for a username or a client (``retry_after`` seconds)
     │   ├── AuthError                  not logged in, bad password or expired token (HTTP 401)
     │   └── ForbiddenError             logged in, but the role may not do this (HTTP 403)
     ├── IntegrityError                 stored data fails a check: audit chain broken, undecryptable field
@@ -102,6 +103,14 @@ class CapExceededError(ConflictError):
 class LockedError(BadInputError):
     code = "too_many_attempts"
     http_status = 429
+
+
+class LoginThrottledError(LockedError):
+    code = "too_many_logins"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # whole seconds, for the Retry-After header
 
 
 class AuthError(BadInputError):

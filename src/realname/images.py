@@ -23,6 +23,21 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 40_000_000
 
 
+def image_size(
+    data: bytes,
+    *,
+    name: str = "image",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[int, int]:
+    """Width and height from the header, with the byte and pixel limits checked: nothing is decoded.
+
+    A capture's frames are all sized this way before the first one is decoded, so a few kilobytes that declare
+    tens of megapixels cost nothing."""
+    with _opened(data, name, max_bytes, max_pixels) as img:
+        return img.size
+
+
 def decode_image(
     data: bytes,
     *,
@@ -31,6 +46,17 @@ def decode_image(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> BGRImage:
     """Decode ``data`` into an upright 8-bit BGR image, or raise an :class:`ImageError` naming ``name``."""
+    with _opened(data, name, max_bytes, max_pixels) as img:
+        try:
+            img.load()
+            upright: Image.Image = ImageOps.exif_transpose(img) or img
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise ImageError(f"{name} is damaged or truncated ({exc})", code="truncated_image") from None
+        return _to_bgr8(upright)
+
+
+def _opened(data: bytes, name: str, max_bytes: int, max_pixels: int) -> Image.Image:
+    """The image with only its header read, after the byte limit and before the pixel limit is let through."""
     if not data:
         raise ImageError(f"{name} is empty (0 bytes)", code="empty_image")
     if len(data) > max_bytes:
@@ -54,19 +80,16 @@ def decode_image(
         raise ImageError(f"{name} could not be read: {exc}", code="not_an_image") from None
     width, height = img.size
     if width * height > max_pixels:
+        img.close()
         raise ImageTooLargeError(
             f"{name} is {width}x{height} = {width * height / 1e6:.1f} megapixels; "
-            f"the limit is {max_pixels / 1e6:.0f} megapixels",
+            f"the limit is {max_pixels / 1e6:.1f} megapixels",
             code="too_many_pixels",
         )
     if width < 8 or height < 8:
+        img.close()
         raise ImageError(f"{name} is only {width}x{height} pixels", code="image_too_small")
-    try:
-        img.load()
-        upright: Image.Image = ImageOps.exif_transpose(img) or img
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageError(f"{name} is damaged or truncated ({exc})", code="truncated_image") from None
-    return _to_bgr8(upright)
+    return img
 
 
 def read_image(path: str | Path, **limits: int) -> BGRImage:

@@ -39,6 +39,7 @@ from tests.api.test_roles import (
 from tests.registry_support import Clock, portrait_bytes, prc_card, seeded
 
 from realname.api.app import create_app
+from realname.api.limits import body_limit
 from realname.registry.migrate import upgrade
 from realname.registry.tables import (
     AuditEvent,
@@ -55,7 +56,8 @@ from realname.services.context import Services
 from realname.services.demo import DEMO_PASSWORD
 
 MAX_UPLOAD = 60_000  # per image (the portrait, each frame)
-MAX_CAPTURE = 250_000  # a whole request
+MAX_CAPTURE = 250_000  # a whole capture request
+MAX_JSON = 20_000  # any other request
 
 # --- the registry's state, before and after ---------------------------------------------------------------------------
 
@@ -129,7 +131,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     url = f"sqlite:///{tmp_path_factory.mktemp('bad') / 'registry.db'}"
     upgrade(url)
     clock = Clock()
-    svc, _ = seeded(url, clock=clock, max_upload_bytes=MAX_UPLOAD, max_capture_bytes=MAX_CAPTURE)
+    svc, _ = seeded(url, clock=clock, max_upload_bytes=MAX_UPLOAD, max_capture_bytes=MAX_CAPTURE,
+                    max_portrait_bytes=MAX_UPLOAD, max_json_bytes=MAX_JSON, max_capture_pixels=CAPTURE_PIXELS,
+                    max_frames=50)
     app = create_app(svc.settings, services=svc)
     with TestClient(app) as client:
         auth = {}
@@ -143,6 +147,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 def opening(card: dict[str, Any], **kw: Any) -> dict[str, Any]:
     body = {"card": card, "portrait": base64.b64encode(portrait_bytes()).decode(), "consent_face_processing": True}
     return body | kw
+
+
+def _png_bomb(width: int = 6000, height: int = 6000) -> bytes:
+    """A few KB of palette PNG that declares ``width`` x ``height`` (36 MP by default: ~108 MB once decoded)."""
+    buf = io.BytesIO()
+    Image.new("P", (width, height)).save(buf, "PNG", optimize=True)
+    return buf.getvalue()
 
 
 def frames(n: int, size: tuple[int, int] = (48, 64)) -> list[tuple[str, tuple[str, bytes, str]]]:
@@ -236,15 +247,40 @@ def test_unknown_field(env: Env, endpoint: Endpoint) -> None:
 
 @pytest.mark.parametrize("endpoint", WRITES, ids=str)
 def test_oversized_body(env: Env, endpoint: Endpoint) -> None:
+    """Each route's own limit: a small one for JSON, more for the portrait, images and the capture."""
+    limit = body_limit(env.svc.settings, (endpoint.route.openapi_extra or {}).get("x-body", "json"))
     with unchanged(env.svc):
         r = env.client.request(endpoint.method, endpoint.url, headers=env.headers_for(endpoint),
-                               json={"padding": "x" * MAX_CAPTURE})
+                               json={"padding": "x" * limit})
         error(r, 413, "upload_too_large")
+
+
+def test_json_routes_take_a_small_body_and_only_the_capture_a_large_one(env: Env) -> None:
+    """A 63 MB JSON login once took 1.6 GB: the capture's limit applied to every route."""
+    kinds = {str(e): (e.route.openapi_extra or {}).get("x-body", "json") for e in WRITES}
+    assert kinds["POST /v1/auth/login"] == "json" and kinds["POST /v1/verifications/{verification_id}/capture"] == \
+        "capture" and kinds["POST /v1/verifications"] == "open"
+    assert [k for k, v in kinds.items() if v == "capture"] == ["POST /v1/verifications/{verification_id}/capture"]
+    r = env.client.post("/v1/auth/login", json={"username": "agent1", "password": "x" * (MAX_JSON + 1)})
+    error(r, 413, "upload_too_large")
+
+
+@pytest.mark.parametrize("endpoint", [e for e in WRITES if (e.route.openapi_extra or {}).get("x-body", "json")
+                                      != "json"], ids=str)
+def test_a_large_body_needs_a_login_before_it_is_read(env: Env, endpoint: Endpoint) -> None:
+    def body() -> Iterator[bytes]:
+        yield b"x" * 1000
+        raise AssertionError("the body was read before the login was checked")
+
+    with unchanged(env.svc):
+        r = env.client.request(endpoint.method, endpoint.url, content=body(),
+                               headers={"Authorization": "Bearer forged", "content-type": "application/json"})
+        error(r, 401)
 
 
 def test_oversized_body_without_a_length(env: Env) -> None:
     """A chunked body has no Content-Length to refuse up front: it is counted while read."""
-    body = b'{"cap_per_person": 2, "padding": "' + b"x" * MAX_CAPTURE + b'"}'
+    body = b'{"cap_per_person": 2, "padding": "' + b"x" * MAX_JSON + b'"}'
     headers = env.auth["operator_admin"] | {"content-type": "application/json"}
     with unchanged(env.svc):
         r = env.client.put("/v1/admin/cap", headers=headers, content=iter([body[:1000], body[1000:]]))
@@ -335,8 +371,10 @@ def test_empty_representative_is_refused(env: Env) -> None:
     ({"portrait": "not base64!"}, 422, "bad_base64"),
     ({"portrait": base64.b64encode(b"plain text, not a picture").decode()}, 422, "not_an_image"),
     ({"portrait": "A" * (MAX_UPLOAD * 4 // 3 + 8)}, 413, "upload_too_large"),
+    ({"portrait": base64.b64encode(_png_bomb(1200, 1000)).decode()}, 413, "too_many_pixels"),  # a portrait: 1 MP
     ({"purpose": "steal"}, 422, "bad_request"),
-], ids=["no-consent", "consent-as-text", "bad-base64", "not-an-image", "portrait-too-large", "bad-purpose"])
+], ids=["no-consent", "consent-as-text", "bad-base64", "not-an-image", "portrait-too-large", "portrait-over-1-mp",
+    "bad-purpose"])
 def test_bad_opening(env: Env, change: dict[str, Any], status: int, code: str) -> None:
     with unchanged(env.svc):
         error(env.client.post("/v1/verifications", headers=env.auth["agent"], json=opening(prc_card()) | change),
@@ -409,6 +447,17 @@ def _big_frame() -> bytes:
     return buf.tobytes()
 
 
+def _y4m(width: int, height: int, frames: int, body: bool = True) -> bytes:
+    """A raw YUV4MPEG2 clip, written by hand: 4:2:0, grey."""
+    header = f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420jpeg\n".encode()
+    frame = b"FRAME\n" + bytes([128]) * (width * height * 3 // 2)
+    return header + (frame * frames if body else b"FRAME\n" + bytes(1000))
+
+
+HLS = b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"
+HLS_MISSING = HLS.replace(b"/etc/passwd", b"/no/such/file")
+CAPTURE_PIXELS = 300_000  # the test service's limit on one capture's frames together
+
 BAD_CAPTURES: list[tuple[str, dict[str, Any], int, str]] = [
     ("nothing", {}, 422, "missing_capture"),
     ("timestamps-only", {"data": {"timestamps": "0,0.1"}}, 422, "missing_capture"),
@@ -427,6 +476,21 @@ BAD_CAPTURES: list[tuple[str, dict[str, Any], int, str]] = [
      422, "unreadable_video"),
     ("empty-video", {"files": {"video": ("v.mp4", b"", "video/mp4")}}, 422, "empty_video"),
     ("video-as-text", {"data": {"video": "not a file"}}, 422, "bad_request"),
+    # Sizes from the headers, before anything is decoded:
+    ("png-bomb", {"files": [("frames", (f"f{i}.png", _png_bomb(), "image/png")) for i in range(10)],
+                  "data": {"timestamps": ",".join(str(i / 10) for i in range(10))}}, 413, "too_many_pixels"),
+    ("capture-pixels", {"files": [("frames", (f"f{i}.png", _png_bomb(400, 300), "image/png")) for i in range(3)],
+                        "data": {"timestamps": "0,0.1,0.2"}}, 413, "too_many_pixels"),
+    ("8k-video", {"files": {"video": ("v.y4m", _y4m(7680, 4320, 1, body=False), "video/x-yuv4mpeg")}},
+     422, "too_many_pixels"),
+    ("too-many-video-frames", {"files": {"video": ("v.y4m", _y4m(16, 16, 60), "video/x-yuv4mpeg")}},
+     422, "too_many_frames"),
+    # Only the containers a kiosk records: a playlist would make FFmpeg read the server's files.
+    ("hls-playlist", {"files": {"video": ("v.m3u8", HLS, "application/vnd.apple.mpegurl")}}, 422,
+     "unsupported_video"),
+    ("hls-playlist-as-mp4", {"files": {"video": ("v.mp4", HLS_MISSING, "video/mp4")}}, 422, "unsupported_video"),
+    ("concat-script", {"files": {"video": ("v.txt", b"ffconcat version 1.0\nfile '/etc/passwd'\n", "text/plain")}},
+     422, "unsupported_video"),
 ]
 
 
@@ -455,6 +519,13 @@ def test_capture_over_the_request_limit_without_a_length(env: Env) -> None:
         r = env.client.post(f"/v1/verifications/{vid}/capture", headers=headers, content=iter([content]))
         error(r, 413, "upload_too_large")
     assert _status(env, vid) == "capturing"
+
+
+def test_a_playlist_cannot_probe_the_servers_files(env: Env) -> None:
+    """An existing and a missing file named in a playlist once gave different errors."""
+    vid = env.capturing()
+    there, missing = (env.capture(vid, files={"video": ("v.mp4", data, "video/mp4")}) for data in (HLS, HLS_MISSING))
+    assert there.json() == missing.json() and there.status_code == missing.status_code == 422
 
 
 def test_capture_before_start_and_of_unknown_verification(env: Env) -> None:

@@ -41,13 +41,27 @@ def test_healthz(client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
-def test_compare_same_picture(client: TestClient, textured: np.ndarray) -> None:
+def test_compare_same_picture_gives_the_counter_the_decision_only(client: TestClient, textured: np.ndarray) -> None:
+    """A score and the thresholds would let an agent tune a fake face until it passes."""
     data = jpeg_bytes(textured)
     r = client.post("/v1/faces/compare", files={"document": ("d.jpg", data), "live": ("l.jpg", data)})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["decision"] == "pass" and body["result"] == "match"
-    assert body["score"] > 0.99 and "created" in body["thresholds_provenance"]
+    assert not {"score", "model_scores", "threshold", "thresholds_provenance", "stage"} & set(body), body
+
+
+@pytest.mark.parametrize(("role_user", "scores"), [("super1", False), ("admin1", True)])
+def test_compare_scores_only_for_roles_that_need_them(client: TestClient, textured: np.ndarray, role_user: str,
+                                                      scores: bool) -> None:
+    r = client.post("/v1/auth/login", json={"username": role_user, "password": DEMO_PASSWORD})
+    data = jpeg_bytes(textured)
+    r = client.post("/v1/faces/compare", files={"document": ("d.jpg", data), "live": ("l.jpg", data)},
+                    headers={"Authorization": f"Bearer {r.json()['token']}"})
+    body = r.json()
+    assert r.status_code == 200 and ("score" in body) is scores, body
+    if scores:
+        assert body["score"] > 0.99 and "created" in body["thresholds_provenance"]
 
 
 def test_quality(client: TestClient, textured: np.ndarray) -> None:

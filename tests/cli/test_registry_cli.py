@@ -89,14 +89,15 @@ def test_operator_outlet_user_and_numbers(env: Env, tmp_path: Path) -> None:
     assert "Outlet BJ-01 of CMCC created" in cli("outlet", "add", "CMCC", "BJ-01", "Beijing 1", "--region", "110105")
     assert "no operator with code 'NOPE'" in cli("outlet", "add", "NOPE", "BJ-02", "x", code=2)
 
-    agent = json.loads(cli("user", "add", "alice", "--role", "agent", "--outlet", "BJ-01", "--password", "secret-123",
+    agent = json.loads(cli("user", "add", "alice", "--role", "agent", "--outlet", "BJ-01", "--password", "lamp-7-river",
                            "--json"))
     assert agent["operator_id"] == op["id"] and agent["outlet_id"] is not None  # operator taken from the outlet
     prompted = cli("user", "add", "carol", "--role", "operator_admin", "--operator", "CMCC",
                    stdin="pw-123456\npw-123456\n")
     assert "User carol (operator_admin) created" in prompted and "pw-123456" not in prompted
     assert "at least 8" in cli("user", "add", "bob", "--role", "inspector", "--password", "short", code=2)
-    assert "outlet" in cli("user", "add", "dave", "--role", "agent", "--operator", "CMCC", "--password", "secret-123",
+    assert "weak_password" in cli("user", "add", "bob", "--role", "inspector", "--password", "secret-123", code=2)
+    assert "outlet" in cli("user", "add", "dave", "--role", "agent", "--operator", "CMCC", "--password", "lamp-7-river",
                            code=2)
 
     numbers = tmp_path / "numbers.csv"
@@ -107,6 +108,35 @@ def test_operator_outlet_user_and_numbers(env: Env, tmp_path: Path) -> None:
     numbers.write_text("msisdn\n+8613800000003\n123\n")
     assert "line 3" in cli("numbers", "import", "CMCC", str(numbers), code=2)
     assert "cannot read" in cli("numbers", "import", "CMCC", str(tmp_path / "missing.csv"), code=2)
+
+
+def test_user_unblacklist_lifts_a_blacklist_with_a_reason(env: Env) -> None:
+    from sqlalchemy import select
+
+    from realname.config import Settings
+    from realname.registry.tables import AuditEvent
+    from realname.services.admin import find_user, set_user_state
+    from realname.services.context import SYSTEM, Services
+
+    cli("db", "upgrade")
+    cli("demo")
+    cli("user", "add", "admin2", "--role", "operator_admin", "--operator", "DEMO", "--password", "lamp-7-river")
+    svc = Services(Settings())
+    set_user_state(svc, SYSTEM, find_user(svc, "admin1").id, blacklisted=True, reason="suspected fraud")
+    assert "--reason" in cli("user", "unblacklist", "admin1", code=2)  # a reason is required
+    assert "Blacklist of admin1 lifted" in cli("user", "unblacklist", "admin1", "--reason", "cleared by the audit")
+    assert "not blacklisted" in cli("user", "unblacklist", "admin1", "--reason", "again", code=2)
+    assert "no user 'ghost'" in cli("user", "unblacklist", "ghost", "--reason", "x", code=2)
+    agent1 = find_user(svc, "agent1").id
+    set_user_state(svc, SYSTEM, agent1, active=False)
+    set_user_state(svc, SYSTEM, agent1, blacklisted=True, reason="again")
+    lifted = json.loads(cli("user", "unblacklist", "agent1", "--reason", "cleared", "--json"))
+    assert (lifted["username"], lifted["blacklisted"], lifted["active"]) == ("agent1", False, False)
+    with svc.db.read() as s:
+        reasons = [e.payload["reason"] for e in s.execute(
+            select(AuditEvent).where(AuditEvent.action == "agent_blacklist_lifted").order_by(AuditEvent.seq)).scalars()]
+    assert reasons == ["cleared by the audit", "cleared"]
+    svc.db.dispose()
 
 
 def test_audit_verify_intact_then_names_the_tampered_event(env: Env) -> None:

@@ -18,6 +18,7 @@ from realname.registry.tables import AuditEvent
 from realname.services import admin, inspection, registrations, verifications
 from realname.services.auth import authenticate, login
 from realname.services.context import SYSTEM, Actor, Services
+from realname.services.csv_files import safe_cell
 from realname.services.demo import DEMO_PASSWORD
 from realname.services.live_check import FixedLiveCheck
 from realname.services.period import Period
@@ -207,11 +208,11 @@ def test_csv_is_masked_scoped_and_batched(db_url: str) -> None:
     assert len(list(empty)) == 1  # only the header
 
 
-def test_csv_cells_cannot_be_formulas() -> None:
-    assert inspection._cell("+8619800000000") == "+8619800000000"
-    assert inspection._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert inspection._cell("+1+2") == "'+1+2" and inspection._cell("@x") == "'@x"
-    assert inspection._cell(None) == ""
+def test_csv_cells_cannot_be_formulas() -> None:  # the writer itself: tests/services/test_csv_files.py
+    assert safe_cell("+8619800000000") == "+8619800000000"
+    assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_cell("+1+2") == "'+1+2" and safe_cell("@x") == "'@x"
+    assert safe_cell(None) == ""
 
 
 def test_names_are_masked() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,11 +17,12 @@ from realname.errors import (
     DocumentError,
     ForbiddenError,
     LockedError,
+    NotFoundError,
 )
 from realname.registry.tables import AuditEvent, PhoneNumber, Registration, Verification
-from realname.services import registrations, verifications
+from realname.services import admin, registrations, verifications
 from realname.services.auth import authenticate, login
-from realname.services.context import Actor, Services
+from realname.services.context import SYSTEM, Actor, Services
 from realname.services.demo import DEMO_PASSWORD
 from realname.services.live_check import FixedLiveCheck
 
@@ -83,6 +85,39 @@ def test_a_number_in_other_digits_is_the_same_person_and_counts_against_the_cap(
     assert first.person_id == second.person_id
     with pytest.raises(CapExceededError):
         registrations.register(svc, agent, verify(svc, agent, devanagari))
+
+
+def test_a_pass_belongs_to_the_agent_and_outlet_that_ran_it(db_url: str) -> None:
+    svc, demo = seeded(db_url)
+    agent = actor(svc, "agent1")
+    elsewhere = admin.create_outlet(svc, SYSTEM, "DEMO-002", "Another outlet", operator_id=demo.operator_id)
+    admin.create_user(svc, SYSTEM, "agent2", DEMO_PASSWORD, "agent", operator_id=demo.operator_id,
+                      outlet_id=elsewhere.id)
+    admin.create_user(svc, SYSTEM, "agent3", DEMO_PASSWORD, "agent", operator_id=demo.operator_id,
+                      outlet_id=demo.outlet_id)
+    vid = verify(svc, agent, prc_card())
+    for other in ("agent2", "agent3", "super1"):  # another outlet, another agent at the same outlet, a supervisor
+        with pytest.raises(ForbiddenError) as refused:
+            registrations.register(svc, actor(svc, other), vid)
+        assert refused.value.code == "not_your_verification"
+    with svc.db.read() as s:
+        assert s.get(Verification, vid).status == "decided"  # type: ignore[union-attr]
+    registrations.register(svc, agent, vid)  # still good for the agent who ran it
+
+
+def test_frames_are_not_read_before_the_verification_is_found_and_claimed(db_url: str) -> None:
+    svc, _ = seeded(db_url)
+    agent = actor(svc, "agent1")
+
+    def untouchable() -> Iterator[tuple[Any, float]]:
+        raise AssertionError("a frame was decoded before the verification was checked")
+        yield  # pragma: no cover
+
+    with pytest.raises(NotFoundError):
+        verifications.submit_capture(svc, agent, "no-such-verification", untouchable())
+    opened = verifications.open_verification(svc, agent, prc_card(), portrait_bytes(), consent=True)
+    with pytest.raises(ConflictError):  # not started
+        verifications.submit_capture(svc, agent, opened.verification.id, untouchable())
 
 
 def test_total_cap_across_operators(db_url: str) -> None:

@@ -24,7 +24,7 @@ from stdnum.cn import ric
 from tests.registry_support import Clock, make_services, noise_frames, portrait_bytes, prc_card
 from tests.web.browser import UNNAMED_CONTROLS, BrowserFactory, Shots, WebServer, login, new_page, start_web_server
 
-from realname.registry.tables import Reverification, Verification
+from realname.registry.tables import AuditEvent, Reverification, Verification
 from realname.services import auth, registrations, verifications
 from realname.services.context import Services
 from realname.services.demo import DEMO_PASSWORD
@@ -142,6 +142,16 @@ def test_admin_adds_an_agent_imports_numbers_and_shortens_the_challenge(server: 
     panel.get_by_label("列入黑名单的原因").fill("冒用他人证件办理")
     panel.get_by_role("button", name="确认列入黑名单").click()
     expect(page.locator("tr[data-user='agent9']")).to_contain_text("已列入黑名单")
+    page.locator("tr[data-user='agent9']").get_by_role("button", name="解除黑名单").click()
+    panel.get_by_role("button", name="确认解除黑名单").click()  # no reason yet: refused on the page
+    expect(page.get_by_text("请填写原因。")).to_be_visible()
+    panel.get_by_label("解除黑名单的原因").fill("核实后为误报")
+    panel.get_by_role("button", name="确认解除黑名单").click()
+    expect(page.locator("tr[data-user='agent9']")).to_contain_text("已停用")  # lifted; still disabled
+    expect(page.locator("tr[data-user='agent9']").get_by_role("button", name="列入黑名单")).to_be_visible()
+    with server.svc.db.read() as s:
+        lifted = s.execute(select(AuditEvent).where(AuditEvent.action == "agent_blacklist_lifted")).scalar_one()
+    assert lifted.actor == "admin1" and lifted.payload["reason"] == "核实后为误报"
     shot("users")
 
     page.click("#nav-numbers")

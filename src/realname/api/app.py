@@ -10,11 +10,12 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from realname import __version__
+from realname.api.limits import BodyLimit
+from realname.api.registry_routes import BAD_INPUT_ERROR
 from realname.api.registry_routes import router as registry_router
 from realname.api.routes import router
 from realname.api.supervision_routes import router as supervision_router
@@ -38,39 +39,18 @@ def error_body(exc: RealnameError) -> dict[str, Any]:
     return {"error": body}
 
 
-class BodyLimit:
-    """Refuses a request body over ``limit`` bytes before a route holds it: at once when Content-Length declares
-    more, and while it is read when it arrives without one (chunked), so no body is ever buffered unbounded."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    def _message(self) -> str:
-        return f"the request is over the {self.limit / 1e6:.1f} MB limit"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            refusal = JSONResponse({"error": {"code": "upload_too_large", "message": self._message()}},
-                                   status_code=413)
-            await refusal(scope, receive, send)
-            return
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:  # raised inside the body read: the HTTP error handler answers 413
-                    raise StarletteHTTPException(413, self._message())
-            return message
-
-        await self.app(scope, counted, send)
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route at the request's path has, sorted. Starlette's 405 names only the first route
+    whose path matched, so a path served by two routes (GET and POST /v1/admin/users) lost one (RFC 9110 15.5.6:
+    Allow lists what the resource supports)."""
+    path, root = request.scope.get("path", ""), request.scope.get("root_path", "")
+    path = path[len(root):] if root and path.startswith(root) else path  # routes match without the root path
+    found: set[str] = set()
+    for ctx in iter_route_contexts(request.app.routes):
+        regex = getattr(ctx, "path_regex", None)
+        if ctx.methods and regex is not None and regex.match(path):
+            found |= ctx.methods
+    return sorted(found)
 
 
 def create_app(settings: Settings | None = None, engine: FaceEngine | None = None,
@@ -93,7 +73,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     app.state.faces = faces
     app.state.services = svc
 
-    app.add_middleware(BodyLimit, limit=settings.max_capture_bytes)
+    app.add_middleware(BodyLimit, settings=settings)
 
     @app.exception_handler(RealnameError)
     async def _realname_error(request: Request, exc: RealnameError) -> JSONResponse:
@@ -106,6 +86,8 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         code = "malformed_json" if first.get("type") == "json_invalid" else "bad_request"
+        if first.get("type") == BAD_INPUT_ERROR:  # our own refusal from inside a validator: keep its code
+            code = str(first.get("ctx", {}).get("code", code))
         return JSONResponse({"error": {"code": code, "message": f"{where}: {first.get('msg', '')}"}},
                             status_code=422)
 
@@ -116,9 +98,11 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
             return JSONResponse({"error": {"code": "malformed_json", "message": "body: the JSON is not valid UTF-8"}},
                                 status_code=422)
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        # Keep the exception's headers (a 405 carries Allow).
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (methods := allowed_methods(request)):
+            headers["Allow"] = ", ".join(methods)
         return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
-                            headers=exc.headers)
+                            headers=headers)
 
     app.include_router(router)
     app.include_router(registry_router)

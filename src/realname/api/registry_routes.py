@@ -6,7 +6,6 @@ import base64
 import binascii
 import math
 import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -14,7 +13,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from realname.api.registry_schemas import (
     CapIn,
@@ -53,13 +54,14 @@ from realname.api.registry_schemas import (
 from realname.api.schemas import ErrorResponse
 from realname.api.security import Caller, Svc, bearer, secured
 from realname.audit.log import verify_chain
-from realname.errors import BadInputError, ImageTooLargeError, VideoError
-from realname.images import BGRImage, decode_image
+from realname.errors import BadInputError, ImageTooLargeError, LoginThrottledError, VideoError
+from realname.images import decode_image, image_size
 from realname.liveness.challenges import INSTRUCTIONS, Action
-from realname.liveness.video import read_frames
+from realname.liveness.video import check_container, read_frames
 from realname.registry.tables import Person, PhoneNumber, Registration, Verification
 from realname.services import admin, auth, feedback, inspection, registrations, verifications
 from realname.services.context import Actor, Services
+from realname.services.period import EARLIEST, parse_day
 
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 router = APIRouter(prefix="/v1", responses=ERRORS)  # type: ignore[arg-type]
@@ -71,8 +73,16 @@ def _user(actor: Actor) -> UserOut:
 
 
 @router.post("/auth/login", response_model=LoginOut, tags=["access"])
-async def login(body: LoginIn, svc: Svc) -> LoginOut:
-    token, expires, actor = await run_in_threadpool(auth.login, svc, body.username, body.password)
+async def login(body: LoginIn, request: Request, svc: Svc) -> LoginOut | JSONResponse:
+    """Throttled per username and per client address (429 ``too_many_logins`` with Retry-After). The address is
+    the TCP peer's: behind a reverse proxy, the proxy's (its limit then covers everyone behind it)."""
+    client = request.client.host if request.client else None
+    try:
+        token, expires, actor = await run_in_threadpool(
+            lambda: auth.login(svc, body.username, body.password, client=client))
+    except LoginThrottledError as exc:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status,
+                            headers={"Retry-After": str(exc.retry_after)})
     return LoginOut(token=token, expires_at=expires, user=_user(actor))
 
 
@@ -110,9 +120,9 @@ def _verification_out(svc: Services, v: Verification, advice: list[str] | None =
 
 
 @router.post("/verifications", response_model=VerificationOpened, status_code=201, tags=["verification"],
-             **secured("verifications.open"))
+             **secured("verifications.open", body="open"))
 async def open_verification(body: VerificationIn, svc: Svc, actor: Caller) -> VerificationOpened:
-    portrait = _b64(body.portrait, "portrait", svc.settings.max_upload_bytes)
+    portrait = _b64(body.portrait, "portrait", svc.settings.max_portrait_bytes)
     opened = await run_in_threadpool(
         lambda: verifications.open_verification(svc, actor, body.card, portrait,
                                                 consent=body.consent_face_processing, purpose=body.purpose,
@@ -137,56 +147,68 @@ async def _read_limited(upload: UploadFile, limit: int, field: str) -> bytes:
     return data
 
 
-def _video_frames(path: Path, max_frames: int) -> Iterator[tuple[BGRImage, float]]:
-    for n, item in enumerate(read_frames(path)):
-        if n >= max_frames:
-            raise VideoError(f"the capture has more than {max_frames} frames", code="too_many_frames")
-        yield item
-
-
 @router.post("/verifications/{verification_id}/capture", response_model=VerificationOut, tags=["verification"],
-             **secured("verifications.capture"))
+             **secured("verifications.capture", body="capture"))
 async def submit_capture(
     verification_id: str, svc: Svc, actor: Caller,
-    video: Annotated[UploadFile | None, File(description="the recorded live check (MP4, WebM, Y4M)")] = None,
+    video: Annotated[UploadFile | None, File(description="the recorded live check (MP4/MOV, WebM/Matroska, Y4M, "
+                                                         "AVI)")] = None,
     frames: Annotated[list[UploadFile] | None, File(description="or: JPEG/PNG frames in order")] = None,
     timestamps: Annotated[str | None, Form(description="with frames: capture times in seconds, comma-separated")]
     = None,
 ) -> VerificationOut:
-    limit = svc.settings.max_capture_bytes
+    """The live check's capture. Sizes are checked from the headers before anything is decoded, and frames are
+    decoded one at a time only after the verification has been found and claimed for this caller."""
+    settings = svc.settings
     if video is not None:
-        data = await _read_limited(video, limit, "video")
+        data = await _read_limited(video, settings.max_capture_bytes, "video")
+        check_container(data)  # before OpenCV/FFmpeg sees a byte: a playlist could make it read server files
         with tempfile.TemporaryDirectory(prefix="realname-") as tmp:
             path = Path(tmp) / "capture"
             path.write_bytes(data)
+            del data
+            clip = read_frames(path, max_pixels=settings.max_image_pixels, max_frames=settings.max_frames)
             try:
-                v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id,
-                                                     _video_frames(path, svc.settings.max_frames))
+                v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id, clip)
             except VideoError as exc:  # the reader names its file: a server path the caller must not see
                 raise VideoError(exc.message.replace(str(path), "the uploaded video"), code=exc.code) from None
         return _verification_out(svc, v, outcome.advice)
     if not frames:
         raise BadInputError("send the capture as 'video', or as 'frames' with 'timestamps'", code="missing_capture")
-    if len(frames) > svc.settings.max_frames:
-        raise BadInputError(f"at most {svc.settings.max_frames} frames", code="too_many_frames")
+    if len(frames) > settings.max_frames:
+        raise BadInputError(f"at most {settings.max_frames} frames", code="too_many_frames")
+    times = _timestamps(timestamps, len(frames))
+    blobs, total_bytes, total_pixels = [], 0, 0
+    for i, f in enumerate(frames):
+        data = await _read_limited(f, settings.max_upload_bytes, f"frame {i}")
+        total_bytes += len(data)
+        if total_bytes > settings.max_capture_bytes:
+            raise ImageTooLargeError(f"the frames are over the {settings.max_capture_bytes / 1e6:.1f} MB limit",
+                                     code="upload_too_large")
+        width, height = image_size(data, name=f"frame {i}", max_bytes=settings.max_upload_bytes,
+                                   max_pixels=settings.max_image_pixels)
+        total_pixels += width * height
+        if total_pixels > settings.max_capture_pixels:
+            raise ImageTooLargeError(f"the frames hold over {settings.max_capture_pixels / 1e6:.0f} megapixels "
+                                     "together: send fewer or smaller frames", code="too_many_pixels")
+        blobs.append(data)
+    decoded = ((decode_image(data, name=f"frame {i}", max_bytes=settings.max_upload_bytes,
+                             max_pixels=settings.max_image_pixels), t)
+               for i, (data, t) in enumerate(zip(blobs, times, strict=True)))
+    v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id, decoded)
+    return _verification_out(svc, v, outcome.advice)
+
+
+def _timestamps(text: str | None, count: int) -> list[float]:
     try:
-        times = [float(t) for t in (timestamps or "").split(",") if t.strip()]
+        times = [float(t) for t in (text or "").split(",") if t.strip()]
     except ValueError:
         raise BadInputError("timestamps must be numbers in seconds, comma-separated", code="bad_timestamps") from None
     if not all(math.isfinite(t) for t in times):
         raise BadInputError("timestamps must be finite numbers of seconds", code="bad_timestamps")
-    if len(times) != len(frames):
-        raise BadInputError(f"{len(frames)} frames but {len(times)} timestamps", code="bad_timestamps")
-    images, total = [], 0
-    for i, f in enumerate(frames):
-        data = await _read_limited(f, svc.settings.max_upload_bytes, f"frame {i}")
-        total += len(data)
-        if total > limit:
-            raise ImageTooLargeError(f"the frames are over the {limit / 1e6:.1f} MB limit", code="upload_too_large")
-        images.append(decode_image(data, name=f"frame {i}", max_pixels=svc.settings.max_image_pixels))
-    v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id,
-                                         list(zip(images, times, strict=True)))
-    return _verification_out(svc, v, outcome.advice)
+    if len(times) != count:
+        raise BadInputError(f"{count} frames but {len(times)} timestamps", code="bad_timestamps")
+    return times
 
 
 @router.get("/verifications/{verification_id}", response_model=VerificationOut, tags=["verification"],
@@ -197,7 +219,7 @@ async def get_verification(verification_id: str, svc: Svc, actor: Caller) -> Ver
 
 
 @router.post("/verifications/{verification_id}/feedback", response_model=FeedbackOut, tags=["verification"],
-             **secured("verifications.capture"))
+             **secured("verifications.capture", body="upload"))
 async def frame_feedback(
     verification_id: str, svc: Svc, actor: Caller,
     frame: Annotated[UploadFile | None, File(description="one camera frame (JPEG)")] = None,
@@ -380,13 +402,20 @@ async def blacklist(user_id: str, body: ReasonIn, svc: Svc, actor: Caller) -> Id
     return IdOut(id=u.id)
 
 
+@router.post("/admin/users/{user_id}/unblacklist", response_model=IdOut, tags=["admin"], **secured("admin.manage"))
+async def unblacklist(user_id: str, body: ReasonIn, svc: Svc, actor: Caller) -> IdOut:
+    """Lift a blacklist, with the reason (audited); an account disabled before stays disabled."""
+    u = await run_in_threadpool(admin.lift_blacklist, svc, actor, user_id, body.reason)
+    return IdOut(id=u.id)
+
+
 @router.put("/admin/cap", response_model=IdOut, tags=["admin"], **secured("admin.manage"))
 async def set_cap(body: CapIn, svc: Svc, actor: Caller) -> IdOut:
     op = await run_in_threadpool(admin.set_cap, svc, actor, body.cap_per_person)
     return IdOut(id=op.id)
 
 
-@router.post("/admin/numbers", response_model=ImportOut, tags=["admin"], **secured("numbers.import"))
+@router.post("/admin/numbers", response_model=ImportOut, tags=["admin"], **secured("numbers.import", body="upload"))
 async def import_numbers(svc: Svc, actor: Caller,
                          file: Annotated[UploadFile | None, File(description="CSV with an msisdn column")] = None
                          ) -> ImportOut:
@@ -413,8 +442,22 @@ async def audit_verify(svc: Svc, actor: Caller) -> ChainOut:
 
 # --- inspection --------------------------------------------------------------------------------------------------
 
-Day = Annotated[date | None, Query(description="local date (operator time zone), YYYY-MM-DD, inclusive")]
-RequiredDay = Annotated[date, Query(description="local date (operator time zone), YYYY-MM-DD, inclusive")]
+BAD_INPUT_ERROR = "realname_bad_input"  # a BadInputError raised in a validator: the 422 handler answers its code
+
+
+def _day(value: object) -> date:
+    """Every query day goes through the one parser (strict YYYY-MM-DD, in range, code ``bad_date``): pydantic's
+    own date type takes 0 as 1970-01-01 and any year up to 9999, which overflowed the period's bounds (a 500)."""
+    try:
+        return parse_day(value if isinstance(value, str) else repr(value), "the day")
+    except BadInputError as exc:
+        raise PydanticCustomError(BAD_INPUT_ERROR, "{message}", {"code": exc.code, "message": exc.message}) from None
+
+
+_DAY_HELP = (f"local date (operator time zone), YYYY-MM-DD, inclusive, from {EARLIEST.isoformat()} to a year "
+             "after today")
+Day = Annotated[date | None, BeforeValidator(_day), Query(description=_DAY_HELP)]
+RequiredDay = Annotated[date, BeforeValidator(_day), Query(description=_DAY_HELP)]
 
 
 @router.get("/inspect/summary", response_model=InspectionSummaryOut, tags=["inspection"],

@@ -10,9 +10,11 @@ from realname.api.deps import Service, read_upload
 from realname.api.schemas import CompareOut, ErrorResponse, Health, QualityOut
 from realname.api.security import Caller, secured
 from realname.faces import match_json, quality_json
+from realname.services.auth import allowed
 
 router = APIRouter()
-ERRORS = {code: {"model": ErrorResponse} for code in (413, 422, 503)}
+DECISION_FIELDS = ("decision", "result", "engine", "quality", "elapsed_ms")
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 413, 422, 503)}
 
 
 @router.get("/healthz", response_model=Health)
@@ -20,8 +22,9 @@ def healthz(service: Service) -> Health:
     return Health(status="ok", version=__version__, engine=service.settings.engine)
 
 
-@router.post("/v1/faces/compare", response_model=CompareOut, responses=ERRORS,  # type: ignore[arg-type]
-             **secured("faces.check"))
+@router.post("/v1/faces/compare", response_model=CompareOut, response_model_exclude_none=True,
+             responses=ERRORS,  # type: ignore[arg-type]
+             **secured("faces.check", body="upload"))
 async def compare(
     service: Service,
     actor: Caller,
@@ -31,11 +34,14 @@ async def compare(
     doc = await read_upload(service, document, "document")
     cam = await read_upload(service, live, "live")
     result = await run_in_threadpool(service.compare, doc, cam)
-    return CompareOut.model_validate(match_json(result, service.thresholds))
+    record = match_json(result, service.thresholds)
+    if not allowed(actor.role, "faces.scores"):
+        record = {k: v for k, v in record.items() if k in DECISION_FIELDS}
+    return CompareOut.model_validate(record)
 
 
 @router.post("/v1/faces/quality", response_model=QualityOut, responses=ERRORS,  # type: ignore[arg-type]
-              **secured("faces.check"))
+              **secured("faces.check", body="upload"))
 async def quality(service: Service, actor: Caller,
                   image: UploadFile | None = File(None, description="a face photo")) -> QualityOut:
     img = await read_upload(service, image, "image")

@@ -52,13 +52,16 @@ class SidesQuality(BaseModel):
 
 
 class CompareOut(BaseModel):
+    """The counter's roles get the decision only: a score and the thresholds would be an oracle for tuning a fake
+    face. The fields marked 'scores' are there for roles allowed ``faces.scores`` (and in the CLI's ``--json``)."""
+
     decision: str = Field(description="what the clerk sees: pass, fail or review")
     result: str = Field(description="match, no_match or review")
-    score: float = Field(description="for the audit record only; never shown at the counter")
     engine: str
-    stage: str
-    model_scores: dict[str, float]
-    threshold: ThresholdOut
-    thresholds_provenance: ProvenanceOut
     quality: SidesQuality
     elapsed_ms: float
+    score: float | None = Field(None, description="scores: for the audit record only; never shown at the counter")
+    stage: str | None = Field(None, description="scores: the engine stage that decided")
+    model_scores: dict[str, float] | None = Field(None, description="scores")
+    threshold: ThresholdOut | None = Field(None, description="scores")
+    thresholds_provenance: ProvenanceOut | None = Field(None, description="scores")

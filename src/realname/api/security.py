@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
+from realname.api.limits import BodyKind
 from realname.services.auth import PERMISSIONS, authenticate, require
 from realname.services.context import Actor, Services
 
@@ -21,10 +22,11 @@ def get_services(request: Request) -> Services:
 Svc = Annotated[Services, Depends(get_services)]
 
 
-def secured(operation: str) -> dict[str, Any]:
-    """Decorator arguments for a route that performs ``operation``."""
+def secured(operation: str, body: BodyKind = "json") -> dict[str, Any]:
+    """Decorator arguments for a route that performs ``operation`` and takes a request ``body`` of that kind
+    (its size limit, :mod:`realname.api.limits`)."""
     roles = sorted(PERMISSIONS[operation])
-    return {"openapi_extra": {"x-operation": operation, "x-roles": roles},
+    return {"openapi_extra": {"x-operation": operation, "x-roles": roles, "x-body": body},
             "description": f"Roles: {', '.join(roles)}."}
 
 

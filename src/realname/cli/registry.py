@@ -307,7 +307,8 @@ def user_add_cmd(
     username: Annotated[str, typer.Argument()],
     role: Annotated[str, typer.Option(help="agent, supervisor, operator_admin, inspector or auditor")],
     password: Annotated[str, typer.Option(prompt=True, confirmation_prompt=True, hide_input=True,
-                                          help="at least 8 characters (prompted, hidden, when omitted)")],
+                                          help="at least 8 characters, not a common or trivial one (prompted, "
+                                               "hidden, when omitted)")],
     operator: Annotated[str | None, typer.Option(help="operator code (default: the outlet's operator)")] = None,
     outlet: Annotated[str | None, typer.Option(help="outlet code (agents need one)")] = None,
     as_json: JsonOpt = False,
@@ -327,6 +328,25 @@ def user_add_cmd(
                "outlet_id": user.outlet_id})
     else:
         _say(f"User {user.username} ({user.role}) created: {user.id}")
+
+
+@user_app.command("unblacklist")
+def user_unblacklist_cmd(
+    username: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option(help="why the blacklist is lifted (recorded in the audit chain)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Lift a user's blacklist (e.g. an operator's last administrator's). The account's active flag is unchanged."""
+    from realname.services.admin import find_user, lift_blacklist
+    from realname.services.context import SYSTEM
+
+    with _registry_errors():
+        svc = _services()
+        user = lift_blacklist(svc, SYSTEM, find_user(svc, username).id, reason)
+    if as_json:
+        _json({"id": user.id, "username": user.username, "blacklisted": user.blacklisted, "active": user.active})
+    else:
+        _say(f"Blacklist of {user.username} lifted" + ("" if user.active else " (the account stays disabled)"))
 
 
 @numbers_app.command("import")

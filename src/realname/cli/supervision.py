@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -34,15 +34,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _period(start: str | None, end: str | None) -> Period:
-    from realname.errors import BadInputError
-    from realname.services.period import Period
+    """The same days and defaults as the API: strict YYYY-MM-DD in range, by default the last 30 days."""
+    from realname.services.inspection import period
+    from realname.services.period import parse_day
 
-    try:
-        last = date.fromisoformat(end) if end else date.today()
-        first = date.fromisoformat(start) if start else last - timedelta(days=29)
-    except ValueError:
-        raise BadInputError("dates are YYYY-MM-DD", code="bad_period") from None
-    return Period(first, last)
+    return period(_services(), parse_day(start, "--from") if start else None, parse_day(end, "--to") if end else None)
 
 
 def report_cmd(

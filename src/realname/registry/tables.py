@@ -118,6 +118,19 @@ class AuthToken(Base):
     created_at: Mapped[datetime]
 
 
+class LoginThrottle(Base):
+    """Failed logins of one username or one client address, in the database so every worker counts the same.
+    Keyed by a hash: a username field sometimes holds a mistyped password."""
+
+    __tablename__ = "login_throttles"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of "user:<name>" or "client:<addr>"
+    scope: Mapped[str] = mapped_column(String(8))  # user | client
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # attempts not proven right since the last lock
+    locks: Mapped[int] = mapped_column(Integer, default=0)  # locks so far: each one doubles the next
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(index=True)  # rows quiet for login_forget_hours are dropped
+
+
 class Person(Base):
     __tablename__ = "persons"
     __table_args__ = (UniqueConstraint("doc_type", "doc_index", name="uq_persons_doc"),)

@@ -1,5 +1,6 @@
 """Operator administration: operators, outlets, users, number stock, caps, blacklisting, operator settings.
-Every change audited."""
+Every change audited. An operator always keeps one active administrator: disabling or blacklisting the last one
+is refused, and a blacklist is lifted only with a reason."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from realname.config import Settings
 from realname.documents.phone import parse_msisdn
 from realname.errors import BadInputError, ConfigError, ConflictError, DocumentError, ForbiddenError, NotFoundError
 from realname.registry.tables import Operator, Outlet, PhoneNumber, User
-from realname.services.auth import ROLES, hash_password, require
+from realname.services.auth import ROLES, hash_password, name_words, require
 from realname.services.context import SYSTEM, Actor, Services
 
 
@@ -92,7 +93,9 @@ def create_user(svc: Services, actor: Actor, username: str, password: str, role:
     op_id = None if regulator_side else _operator_scope(actor, operator_id)
     if role == "agent" and outlet_id is None:
         raise BadInputError("an agent works at an outlet: give outlet_id", code="outlet_required")
-    hashed = hash_password(password)
+    with svc.db.read() as s:  # the operator's code and name are what a guesser tries first
+        op = s.get(Operator, op_id) if op_id is not None else None
+    hashed = hash_password(password, username=username, names=name_words(op.code, op.name) if op else ())
     with svc.db.write() as s:
         if outlet_id is not None:
             outlet = s.get(Outlet, outlet_id)
@@ -129,16 +132,38 @@ def _user_in_scope(s: Session, actor: Actor, user_id: str) -> User:
     return user
 
 
+def _keep_an_admin(s: Session, user: User) -> None:
+    """Refuse to disable or blacklist the operator's last active administrator. The operator's row is locked first
+    (PostgreSQL; SQLite's write transaction is exclusive already) and the user re-read, so two administrators
+    removing each other at the same moment are counted one after the other and the second is refused."""
+    if user.role != "operator_admin" or user.operator_id is None:
+        return
+    s.execute(select(Operator.id).where(Operator.id == user.operator_id).with_for_update())
+    s.refresh(user)
+    if not user.active or user.blacklisted:
+        return
+    others = s.execute(select(func.count()).select_from(User).where(
+        User.operator_id == user.operator_id, User.role == "operator_admin", User.active.is_(True),
+        User.blacklisted.is_(False), User.id != user.id)).scalar_one()
+    if not others:
+        raise ConflictError("this is the operator's last active administrator: add or enable another one first",
+                            code="last_admin")
+
+
 def set_user_state(svc: Services, actor: Actor, user_id: str, *, active: bool | None = None,
                    blacklisted: bool | None = None, reason: str | None = None) -> User:
     if actor.role != "system":
         require(actor, "admin.manage")
+    if blacklisted is False:
+        raise BadInputError("a blacklist is lifted with lift_blacklist, which records why", code="reason_required")
     if blacklisted and not (reason or "").strip():
         raise BadInputError("blacklisting an agent needs a reason", code="reason_required")
     if actor.user_id is not None and actor.user_id == user_id and (active is False or blacklisted):
         raise ConflictError("an administrator cannot disable or blacklist their own account", code="own_account")
     with svc.db.write() as s:
         user = _user_in_scope(s, actor, user_id)
+        if active is False or blacklisted:
+            _keep_an_admin(s, user)
         if active is not None:
             user.active = active
         if blacklisted is not None:
@@ -146,6 +171,37 @@ def set_user_state(svc: Services, actor: Actor, user_id: str, *, active: bool | 
         append(s, at=svc.now(), actor=actor.username,
                action="agent_blacklisted" if blacklisted else "user_changed", subject=user.id,
                payload={"active": user.active, "blacklisted": user.blacklisted, "reason": user.blacklist_reason})
+    return user
+
+
+def lift_blacklist(svc: Services, actor: Actor, user_id: str, reason: str) -> User:
+    """Lift a user's blacklist: an administrator of the user's operator, or the system (CLI). The reason is
+    required and recorded (``agent_blacklist_lifted``, with the blacklist's own reason); whether the account is
+    active is left as it was."""
+    if actor.role != "system":
+        require(actor, "admin.manage")
+    why = (reason or "").strip()
+    if not why:
+        raise BadInputError("lifting a blacklist needs a reason", code="reason_required")
+    if len(why) > 256:
+        raise BadInputError("the reason is at most 256 characters", code="reason_too_long")
+    with svc.db.write() as s:
+        user = _user_in_scope(s, actor, user_id)
+        if not user.blacklisted:
+            raise ConflictError("this user is not blacklisted", code="not_blacklisted")
+        was = user.blacklist_reason
+        user.blacklisted, user.blacklist_reason = False, None
+        append(s, at=svc.now(), actor=actor.username, action="agent_blacklist_lifted", subject=user.id,
+               payload={"reason": why, "blacklist_reason": was, "active": user.active})
+    return user
+
+
+def find_user(svc: Services, username: str) -> User:
+    """A user by username (the CLI names users; the API uses ids)."""
+    with svc.db.read() as s:
+        user = s.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFoundError(f"no user {username!r}")
     return user
 
 

@@ -19,8 +19,6 @@ What is counted in a period (UTC dates, both inclusive):
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -46,8 +44,9 @@ from realname.registry.tables import (
 )
 from realname.services.auth import require
 from realname.services.context import Actor, Services
+from realname.services.csv_files import BOM, csv_text
 from realname.services.people import person_name
-from realname.services.period import Period
+from realname.services.period import EARLIEST, Period, check_day
 
 DEFAULT_DAYS = 30
 CSV_BATCH = 1000
@@ -79,10 +78,10 @@ def window(svc: Services, p: Period, operator_id: str | None, outlet_id: str | N
 
 def period(svc: Services, start: date | None = None, end: date | None = None) -> Period:
     """The period asked for: ``end`` defaults to today (local), ``start`` to ``DEFAULT_DAYS - 1`` days before
-    ``end`` (so by default the last 30 days, today included)."""
-    end = end or svc.now().astimezone(ZoneInfo(svc.settings.timezone)).date()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    return Period(start, end)  # refuses a backwards period or one over MAX_DAYS (code bad_period)
+    ``end`` (so by default the last 30 days, today included, but not before ``EARLIEST``)."""
+    end = check_day(end, "the period's end") if end else svc.now().astimezone(ZoneInfo(svc.settings.timezone)).date()
+    start = start or max(EARLIEST, end - timedelta(days=DEFAULT_DAYS - 1))  # end is in range: no overflow here
+    return Period(start, end)  # refuses a day out of range (bad_date), a backwards or too long period (bad_period)
 
 
 def _scope(actor: Actor) -> str | None:
@@ -302,15 +301,6 @@ def _by_agent(s: Session, reg_in: list[ColumnElement[bool]], ver_in: list[Column
 
 # --- the CSV export ----------------------------------------------------------------------------------------------
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (a leading =, +, -, @ is quoted away), except numbers
-    such as +8619800000000."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "@", "\t", "\r") or (text[:1] in ("+", "-") and not text[1:].isdigit()):
-        return "'" + text
-    return text
-
-
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -337,12 +327,7 @@ def _csv_query(w: Window) -> Select[str, datetime, str, str, str, str, str]:
 
 
 def _csv_chunks(svc: Services, w: Window, batch: int) -> Iterator[str]:
-    def text(rows: list[list[str]]) -> str:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\r\n").writerows(rows)
-        return buf.getvalue()
-
-    yield "\ufeff" + text([list(CSV_HEADER)])
+    yield BOM + csv_text([CSV_HEADER])
     after: tuple[datetime, str] | None = None
     while True:
         q = _csv_query(w)
@@ -353,8 +338,8 @@ def _csv_chunks(svc: Services, w: Window, batch: int) -> Iterator[str]:
             rows = s.execute(q.order_by(Registration.created_at, Registration.id).limit(batch)).all()
         if not rows:
             return
-        yield text([[_cell(v) for v in (r.id, r.msisdn, r.number_masked, r.code, r.username, r.status,
-                                        _utc_text(r.created_at))] for r in rows])
+        yield csv_text([(r.id, r.msisdn, r.number_masked, r.code, r.username, r.status, _utc_text(r.created_at))
+                        for r in rows])
         if len(rows) < batch:
             return
         after = (rows[-1].created_at, rows[-1].id)

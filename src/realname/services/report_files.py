@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
 
+from realname.services.csv_files import BOM, SafeWriter
 from realname.services.reports import CATEGORY_LABELS, Report
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei",
@@ -25,7 +25,7 @@ def to_json(report: Report) -> bytes:
 def to_csv(report: Report) -> bytes:
     d = report.as_dict()
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = SafeWriter(buf)  # outlet codes and names and usernames are typed by people: no cell runs as a formula
     w.writerow(["报告/report", d["title"]])
     w.writerow(["期间/period", d["period"]["start"], d["period"]["end"]])
     w.writerow(["范围/scope", *(f"{k}={v}" for k, v in d["scope"].items() if v)])
@@ -50,7 +50,7 @@ def to_csv(report: Report) -> bytes:
         if rows:
             w.writerow(list(rows[0]))
             w.writerows([list(r.values()) for r in rows])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    return (BOM + buf.getvalue()).encode("utf-8")
 
 
 def _font() -> str | None:

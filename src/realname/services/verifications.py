@@ -90,8 +90,8 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
                             code="template_retention_disabled")
     doc = read_document(svc, card)
     rep = read_document(svc, representative) if representative is not None else None
-    decode_image(portrait, name="portrait", max_bytes=svc.settings.max_upload_bytes,
-                 max_pixels=svc.settings.max_image_pixels)
+    decode_image(portrait, name="portrait", max_bytes=svc.settings.max_portrait_bytes,
+                 max_pixels=svc.settings.max_portrait_pixels)
     actions: tuple[Action, ...] | list[Action]
     if svc.settings.fixed_challenge:
         actions = parse_actions(svc.settings.fixed_challenge)
@@ -143,12 +143,20 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
     return Opened(v, token, tuple(actions), expires, doc)
 
 
-def _own(s: Session, actor: Actor, verification_id: str, *, lock: bool = False) -> Verification:
-    """The caller's operator's verification; another operator's record does not exist for this caller."""
+def _own(s: Session, actor: Actor, verification_id: str, *, lock: bool = False, counter: bool = False
+         ) -> Verification:
+    """The caller's operator's verification; another operator's record does not exist for this caller.
+
+    ``counter``: the caller must also be the agent, at the outlet, who opened it. A live check and its pass belong
+    to the counter where the customer stood: another agent (at another outlet) cannot capture into it or use it.
+    """
     q = select(Verification).where(Verification.id == verification_id)
     v = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
     if v is None or v.operator_id != actor.operator_id:
         raise NotFoundError("no such verification")
+    if counter and actor.role != "system" and (v.agent_id != actor.user_id or v.outlet_id != actor.outlet_id):
+        raise ForbiddenError("this verification was run by another agent or at another outlet: verify the customer "
+                             "here", code="not_your_verification")
     return v
 
 
@@ -157,7 +165,7 @@ def start_capture(svc: Services, actor: Actor, verification_id: str, token: str)
     now = svc.now()
     challenge = svc.signer.read(token, now=now.timestamp())  # altered or expired: ChallengeError, nothing changes
     with svc.db.write() as s:
-        v = _own(s, actor, verification_id)
+        v = _own(s, actor, verification_id, counter=True)
         if v.challenge_nonce != challenge.nonce:
             raise ChallengeError("this challenge belongs to another verification", code="challenge_altered")
         claimed = rowcount(s.execute(
@@ -179,7 +187,7 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
     require(actor, "verifications.capture")
     now = svc.now()
     with svc.db.write() as s:
-        v = _own(s, actor, verification_id)
+        v = _own(s, actor, verification_id, counter=True)
         if v.status == "open":
             raise ConflictError("start the capture with the challenge first", code="capture_not_started")
         if v.status != "capturing":
@@ -202,7 +210,8 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
     if expired:
         raise ChallengeError("the capture took too long: start the live check again", code="challenge_expired")
     portrait = decode_image(svc.cipher.decrypt_bytes(portrait_token, context="verification.portrait"),
-                            name="portrait", max_pixels=svc.settings.max_image_pixels)
+                            name="portrait", max_bytes=svc.settings.max_portrait_bytes,
+                            max_pixels=svc.settings.max_portrait_pixels)
     try:
         outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep)
     except BaseException:
@@ -278,7 +287,7 @@ def get_verification(svc: Services, actor: Actor, verification_id: str) -> Verif
 def consume_pass(s: Any, svc: Services, actor: Actor, verification_id: str, purpose: Purpose) -> tuple[Verification,
                                                                                                         Person]:
     """Inside the caller's write transaction: lock a passed, unused, recent verification and mark it used."""
-    v = _own(s, actor, verification_id, lock=True)
+    v = _own(s, actor, verification_id, lock=True, counter=True)
     if v.purpose != purpose:
         raise ConflictError(f"this verification was opened for '{v.purpose}', not '{purpose}'",
                             code="wrong_purpose")

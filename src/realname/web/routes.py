@@ -45,13 +45,21 @@ async def office() -> Response:
     return _page("office.html")
 
 
+def _served() -> dict[str, Path]:
+    """The files static/ serves, by their name in the URL: no dot-files, known types only, nothing a link leads
+    out of the folder to. Listed per request (a dozen files), so an edited or added file is served at once."""
+    root = STATIC.resolve()
+    found = {p.relative_to(STATIC): p for p in STATIC.rglob("*")
+             if p.is_file() and p.suffix in TYPES and p.resolve().is_relative_to(root)}
+    return {name.as_posix(): p for name, p in found.items() if not any(part.startswith(".") for part in name.parts)}
+
+
 @router.api_route("/static/{name:path}", methods=["GET", "HEAD"])
 async def static(name: str) -> Response:
-    """A file under static/ and nothing else: no dot-files, no way out of the folder, known types only."""
-    path = (STATIC / name).resolve()
-    parts = Path(name).parts
-    if (not path.is_relative_to(STATIC.resolve()) or not path.is_file() or path.suffix not in TYPES
-            or any(p.startswith(".") for p in parts)):
+    """A file under static/ and nothing else. The name is looked up among the files there, never handed to the
+    file system: a NUL byte, an over-long name, backslashes or a way out of the folder are simply not found."""
+    path = _served().get(name)
+    if path is None:
         raise NotFoundError("no such file")
     return FileResponse(path, media_type=TYPES[path.suffix],
                         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})

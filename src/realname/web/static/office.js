@@ -256,9 +256,11 @@ function renderUsers(panel) {
     load();
   }
 
-  function blacklistRow(u, cols) {
+  // path: "blacklist", or "unblacklist" to lift one; both need a reason, which the server records.
+  function blacklistRow(u, cols, path = "blacklist") {
     const reason = h("input", { id: `bl-${u.id}`, required: true, maxlength: "256" });
-    const confirm = h("button", { type: "submit", class: "btn danger small", i18n: "users.blacklist.confirm" });
+    const confirm = h("button", { type: "submit", class: path === "blacklist" ? "btn danger small" : "btn small",
+                                  i18n: `users.${path}.confirm` });
     const row = h("tr", { class: "blacklist-row" }, h("td", { colspan: cols },
       h("form", { class: "inline-form", novalidate: true, onsubmit: (ev) => {
         ev.preventDefault();
@@ -267,8 +269,8 @@ function renderUsers(panel) {
           reason.focus();
           return;
         }
-        change(u, "blacklist", { reason: reason.value.trim() }, confirm);
-      } }, field(`bl-${u.id}`, "users.blacklist.reason", reason), confirm,
+        change(u, path, { reason: reason.value.trim() }, confirm);
+      } }, field(`bl-${u.id}`, `users.${path}.reason`, reason), confirm,
       h("button", { type: "button", class: "btn small", i18n: "cancel", onclick: () => row.remove() }))));
     return row;
   }
@@ -292,15 +294,14 @@ function renderUsers(panel) {
                                        "aria-describedby": `user-${u.id}` });
           toggle.addEventListener("click", () => change(u, u.active ? "disable" : "enable", null, toggle));
           actions.append(toggle);
-          if (!u.blacklisted) {
-            actions.append(h("button", { type: "button", class: "btn small danger", i18n: "users.blacklist",
-                                         "aria-describedby": `user-${u.id}`, onclick: () => {
-              if (tr.nextElementSibling && tr.nextElementSibling.classList.contains("blacklist-row")) return;
-              const row = blacklistRow(u, 5);
-              tr.after(row);
-              row.querySelector("input").focus();
-            } }));
-          }
+          const path = u.blacklisted ? "unblacklist" : "blacklist";
+          actions.append(h("button", { type: "button", class: u.blacklisted ? "btn small" : "btn small danger",
+                                       i18n: `users.${path}`, "aria-describedby": `user-${u.id}`, onclick: () => {
+            if (tr.nextElementSibling && tr.nextElementSibling.classList.contains("blacklist-row")) return;
+            const row = blacklistRow(u, 5, path);
+            tr.after(row);
+            row.querySelector("input").focus();
+          } }));
         }
         tr.firstChild.id = `user-${u.id}`;
         tr.append(h("td", {}, actions));
