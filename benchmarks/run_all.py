@@ -20,7 +20,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=HERE.parent / "bench-out")
     ap.add_argument("--only", nargs="*", help="run only these: lfw, lfw-idchip, east-asian, east-asian-idchip, "
-                    "orl, peers, liveness-speed, liveness, supervision")
+                    "orl, peers, liveness-speed, liveness, blinks, supervision")
     args = ap.parse_args()
     lfw, orl = args.data / "lfw", args.data / "orl" / "att_faces"
     realname = [sys.executable, "-m", "realname.cli.main"]
@@ -35,13 +35,15 @@ def main() -> int:
         "peers": [sys.executable, str(HERE / "peers.py"), "--data", str(args.data)],
         "liveness-speed": [sys.executable, str(HERE / "liveness_speed.py"), "--data", str(args.data)],
         "liveness": [sys.executable, str(HERE / "liveness_eval.py"), "--data", str(args.data)],
+        "blinks": [sys.executable, str(HERE / "blink_eval.py"), "--data", str(args.data)],
         "supervision": [sys.executable, str(HERE / "supervision_bench.py")],
     }
     failed = []
     for name, cmd in runs.items():
         if args.only and name not in args.only:
             continue
-        needs = {"orl": orl, "peers": None, "liveness-speed": None, "liveness": None, "supervision": None}
+        needs = {"orl": orl, "peers": None, "liveness-speed": None, "liveness": None, "blinks": None,
+                 "supervision": None}
         folder = needs.get(name, lfw)
         if folder is not None and not folder.exists():
             print(f"skip {name}: {args.data} has no data for it", flush=True)

@@ -77,6 +77,9 @@ class Clock:
 def make_services(url: str, live_check: LiveCheck | None = None, clock: Clock | None = None,
                   **settings: Any) -> Services:
     settings.setdefault("timezone", "UTC")  # the tests' clock is UTC: local days must not shift near midnight
+    # Registry tests decide captures with a fixed live check; the screen-light sequence has tests of its own
+    # (tests/liveness/test_light.py, and with the flash in tests/api and tests/web).
+    settings.setdefault("light_check", False)
     s = Settings(database_url=url, test_mode=True, **settings)
     return Services(s, db=Database(url), keyring=KEYRING, live_check=live_check or FixedLiveCheck("pass"),
                     clock=clock or Clock())

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     country: str = Field("CN", min_length=2, max_length=2, description="region for phone numbers")
     cap_total: int | None = Field(None, ge=1, description="optional cap on numbers per person across operators")
     challenge_actions: int = Field(3, ge=2, le=4)
+    light_check: bool = Field(True, description="screen-light challenge for every operator that does not set it "
+                              "(operator setting light_check)")
     challenge_seconds: float = Field(20.0, gt=0, description="time to start the live check once challenged")
     capture_seconds: float = Field(30.0, gt=0, description="longest accepted capture after the challenge")
     max_frames: int = Field(900, gt=0)

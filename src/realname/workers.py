@@ -60,3 +60,23 @@ def map_with_engine(
             if progress:
                 progress(1)
     return results
+
+
+def map_in_processes(task: Callable[[T], R], items: Sequence[T], workers: int | None = None,
+                     progress: Callable[[int], None] | None = None) -> list[R]:
+    """``task(item)`` for every item on up to ``workers`` processes (default: up to 2), results in item order;
+    for work that needs no face engine (``task`` must be a module-level function)."""
+    n = workers or min(os.cpu_count() or 1, 2)
+    results: list[R] = []
+    if n <= 1:
+        for item in items:
+            results.append(task(item))
+            if progress:
+                progress(1)
+        return results
+    with ProcessPoolExecutor(n, initializer=cv2.setNumThreads, initargs=(1,)) as pool:
+        for result in pool.map(task, items, chunksize=1):
+            results.append(result)
+            if progress:
+                progress(1)
+    return results

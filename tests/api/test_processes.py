@@ -157,9 +157,15 @@ def test_sigkill_mid_registrations_leaves_consistent_records(servers: tuple[Serv
 @pytest.mark.models
 def test_real_clip_registration_with_each_step_on_another_worker(db_url: str, tmp_path: Path,
                                                                   local_engine: Any) -> None:
+    """The genuine clip as a kiosk would send it, under the kiosk's light: the server's random colours are added
+    to the frames with the reflection simulator (a face near the screen takes 12% of its colour), frames and
+    the times the colours appeared go up as the kiosk sends them."""
     import cv2
+    import numpy as np
 
     from realname.evaluation.degrade import idchip
+    from realname.evaluation.flash import START, Reflection, Scene, place
+    from realname.liveness.light import Flash
     from realname.liveness.video import read_frames
 
     clip = need_data("liveness", "genuine", "person_a_turns_nods.mp4")
@@ -179,12 +185,24 @@ def test_real_clip_registration_with_each_step_on_another_worker(db_url: str, tm
         assert r.status_code == 201, r.text
         opened = r.json()
         assert [x["action"] for x in opened["challenge"]["actions"]][:2] == ["turn_left", "turn_right"]
+        flashes = [Flash(tuple(int(f["color"][i:i + 2], 16) for i in (1, 3, 5)), f["ms"])  # type: ignore[arg-type]
+                   for f in opened["challenge"]["flash"]]
+        shown = place(flashes, START)
+        scene = Scene(shown, Reflection(strength=0.12), np.random.default_rng(0))
+        files, times, due = [], [], 0.0
+        for img, t in read_frames(clip):
+            if t + 1e-6 < due:
+                continue
+            due += 1 / 15
+            ok, jpeg = cv2.imencode(".jpg", scene(img, t), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            files.append(("frames", (f"f{len(files):04d}.jpg", jpeg.tobytes(), "image/jpeg")))
+            times.append(f"{t:.4f}")
         r = httpx.post(f"{b.url}/v1/verifications/{opened['id']}/start", headers=hb, timeout=30,
                        json={"challenge": opened["challenge"]["token"]})
         assert r.status_code == 200, r.text
-        with clip.open("rb") as f:
-            r = httpx.post(f"{a.url}/v1/verifications/{opened['id']}/capture", headers=ha, timeout=300,
-                           files={"video": ("clip.mp4", f, "video/mp4")})
+        r = httpx.post(f"{a.url}/v1/verifications/{opened['id']}/capture", headers=ha, timeout=300, files=files,
+                       data={"timestamps": ",".join(times),
+                             "flash_times": ",".join(f"{o:.4f}" for o in shown.onsets)})
         assert r.status_code == 200, r.text
         assert r.json()["decision"] == "pass", r.json()
         r = httpx.post(b.url + "/v1/registrations", headers=hb, json={"verification_id": opened["id"]}, timeout=30)

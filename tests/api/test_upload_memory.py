@@ -82,7 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from realname.registry.migrate import upgrade
     upgrade(url)
     seeded(url)
-    base, proc = serve(url, tmp, tmp / "server.log")
+    base, proc = serve(url, tmp, tmp / "server.log", REALNAME_LIGHT_CHECK="0")  # uploads, not the light check
     try:
         r = httpx.post(base + "/v1/auth/login", json={"username": "agent1", "password": DEMO_PASSWORD})
         assert r.status_code == 200, r.text

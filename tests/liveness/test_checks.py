@@ -10,7 +10,7 @@ from tests.support import need_data
 from realname.images import BGRImage
 from realname.liveness.challenges import Action
 from realname.liveness.checks import frame_signature, largest_jump, planar_residual
-from realname.liveness.cues import framing_sides
+from realname.liveness.cues import framing_sides, is_framed
 from realname.liveness.features import FrameFeatures
 from realname.liveness.session import LivenessSession
 
@@ -60,10 +60,22 @@ def test_frame_around_the_face_is_seen() -> None:
     cv2.rectangle(img, (180, 80), (460, 420), (20, 20, 20), 12)  # a phone's bezel
     cv2.ellipse(img, (320, 240), (70, 95), 0, 0, 360, (120, 140, 180), -1)
     box = (250 / 640, 145 / 480, 140 / 640, 190 / 480)
-    assert framing_sides(img, box) >= 3
+    assert framing_sides(img, box) >= 3 and is_framed(img, box)
     plain = np.full((480, 640, 3), 150, np.uint8)
     cv2.ellipse(plain, (320, 240), (70, 95), 0, 0, 360, (120, 140, 180), -1)
-    assert framing_sides(plain, box) == 0
+    assert framing_sides(plain, box) == 0 and not is_framed(plain, box)
+
+
+def test_a_studio_behind_a_live_face_is_not_a_frame() -> None:
+    """Pillars on both sides and a beam above (TV-studio clips of real people): three straight sides, but nothing
+    straight just below the face, where a live person's neck and shoulders are and a screen has its edge."""
+    img = np.full((480, 640, 3), 150, np.uint8)
+    cv2.line(img, (180, 20), (180, 470), (20, 20, 20), 10)
+    cv2.line(img, (460, 20), (460, 470), (20, 20, 20), 10)
+    cv2.line(img, (100, 80), (540, 80), (20, 20, 20), 10)
+    cv2.ellipse(img, (320, 240), (70, 95), 0, 0, 360, (120, 140, 180), -1)
+    box = (250 / 640, 145 / 480, 140 / 640, 190 / 480)
+    assert framing_sides(img, box) == 3 and not is_framed(img, box)
 
 
 class ScriptedAnalyzer:
@@ -124,6 +136,6 @@ def test_screen_frame_is_seen_whatever_the_picture_size() -> None:
             if f.box is None or t - last < 0.3:
                 continue
             last, seen = t, seen + 1
-            framed += framing_sides(image, f.box) >= 3
+            framed += is_framed(image, f.box)
         analyzer.close()
         assert framed / seen >= 0.3, (width, framed, seen)

@@ -203,7 +203,7 @@ def test_unreadable_clips_are_not_passed(clips: Path) -> None:
                                          "c.mp4,blink,,\n"))
     report = evaluate(rows, fake_engine, workers=1)
     assert [r.passed for r in report.records] == [False, False, False]
-    assert [r.reasons for r in report.records] == [("empty_video",), ("unreadable_video",), ("empty_video",)]
+    assert [r.reasons for r in report.records] == [("empty_video",), ("unsupported_video",), ("empty_video",)]
     assert all(r.score is None for r in report.records)
     assert report.summary.max_apcer == 0.0 and report.summary.bpcer == 1.0 and report.summary.blink_recall == 0.0
 

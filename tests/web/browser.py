@@ -126,6 +126,48 @@ def frame_at(clip: Path, seconds: float) -> np.ndarray:
     return np.asarray(frame)
 
 
+# A test camera that answers the kiosk's screen light: getUserMedia is swapped (in the test only) for a canvas that
+# draws chromium's fake camera and, while the kiosk's colour overlay shows, adds that colour's light: strongly on
+# the face (an ellipse where the clip's face is) and an eighth of it on the rest of the picture, as a face near
+# the screen and the wall behind it would take it.
+TINTING_CAMERA = """
+(([cx, cy, rx, ry, strength]) => {
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const source = await original(constraints);
+    const video = document.createElement("video");
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = source;
+    await video.play();
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const g = canvas.getContext("2d");
+    const draw = () => {
+      g.globalCompositeOperation = "source-over";
+      g.globalAlpha = 1;
+      g.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const overlay = document.getElementById("flash");
+      if (overlay && !overlay.hidden) {
+        g.globalCompositeOperation = "lighter";
+        g.fillStyle = getComputedStyle(overlay).backgroundColor;
+        g.globalAlpha = strength / 8;
+        g.fillRect(0, 0, canvas.width, canvas.height);
+        g.globalAlpha = strength;
+        g.beginPath();
+        g.ellipse(cx * canvas.width, cy * canvas.height, rx * canvas.width, ry * canvas.height, 0, 0, 2 * Math.PI);
+        g.fill();
+      }
+      requestAnimationFrame(draw);
+    };
+    draw();
+    return canvas.captureStream(30);
+  };
+})(%s);
+"""
+
+
 def login(page: Page, base: str, path: str, username: str, password: str) -> None:
     page.goto(base + path)
     page.fill("#login-username", username)

@@ -77,6 +77,27 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 
 
 @pytest.fixture(scope="session")
+def genuine_face(local_engine: Any) -> tuple[float, float, float, float]:
+    """Where the genuine clip's face is during its first seconds (centre and half-axes as shares of the picture):
+    the tinting test camera lights that ellipse as the kiosk's screen would light a face."""
+    import numpy as np
+
+    from realname.engine.selection import primary_face
+
+    clip = need_data("liveness", "genuine", "person_a_turns_nods.mp4")
+    boxes = []
+    for t in (0.2, 0.8, 1.4, 2.0, 2.6, 3.2):
+        frame = frame_at(clip, t)
+        face = primary_face(local_engine.detect(frame), frame.shape[1], frame.shape[0])
+        if face is not None:
+            h, w = frame.shape[:2]
+            boxes.append((face.box.center[0] / w, face.box.center[1] / h, face.box.w / w, face.box.h / h))
+    assert boxes, "no face in the genuine clip"
+    cx, cy, bw, bh = (float(v) for v in np.median(np.array(boxes), axis=0))
+    return cx, cy, 0.6 * bw, 0.65 * bh
+
+
+@pytest.fixture(scope="session")
 def genuine_portrait(tmp_path_factory: pytest.TempPathFactory, local_engine: Any) -> Path:
     """The genuine person's ID-chip portrait: a frame at 0.5 s reduced like a 2nd-generation ID card's photo."""
     from realname.evaluation.degrade import idchip

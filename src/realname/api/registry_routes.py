@@ -22,6 +22,7 @@ from realname.api.registry_schemas import (
     ChainOut,
     ChallengeOut,
     FeedbackOut,
+    FlashOut,
     HeldNumberOut,
     HintOut,
     IdOut,
@@ -130,7 +131,8 @@ async def open_verification(body: VerificationIn, svc: Svc, actor: Caller) -> Ve
     return VerificationOpened(
         id=opened.verification.id, person_number=opened.document.display_number,
         challenge=ChallengeOut(token=opened.challenge, actions=_instructions(opened.actions),
-                               expires_at=opened.expires_at))
+                               expires_at=opened.expires_at,
+                               flash=[FlashOut(color=f"#{f.hex}", ms=f.ms) for f in opened.flashes] or None))
 
 
 @router.post("/verifications/{verification_id}/start", response_model=VerificationOut, tags=["verification"],
@@ -156,10 +158,14 @@ async def submit_capture(
     frames: Annotated[list[UploadFile] | None, File(description="or: JPEG/PNG frames in order")] = None,
     timestamps: Annotated[str | None, Form(description="with frames: capture times in seconds, comma-separated")]
     = None,
+    flash_times: Annotated[str | None, Form(description="when the challenge has screen colours: the time each "
+                                            "appeared, seconds, comma-separated, on the clock of the frame "
+                                            "timestamps (from the video's start for a video)")] = None,
 ) -> VerificationOut:
     """The live check's capture. Sizes are checked from the headers before anything is decoded, and frames are
     decoded one at a time only after the verification has been found and claimed for this caller."""
     settings = svc.settings
+    flash = _seconds(flash_times, "flash_times", code="bad_flash_times") if flash_times else None
     if video is not None:
         data = await _read_limited(video, settings.max_capture_bytes, "video")
         check_container(data)  # before OpenCV/FFmpeg sees a byte: a playlist could make it read server files
@@ -169,7 +175,8 @@ async def submit_capture(
             del data
             clip = read_frames(path, max_pixels=settings.max_image_pixels, max_frames=settings.max_frames)
             try:
-                v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id, clip)
+                v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id, clip,
+                                                     flash)
             except VideoError as exc:  # the reader names its file: a server path the caller must not see
                 raise VideoError(exc.message.replace(str(path), "the uploaded video"), code=exc.code) from None
         return _verification_out(svc, v, outcome.advice)
@@ -177,7 +184,9 @@ async def submit_capture(
         raise BadInputError("send the capture as 'video', or as 'frames' with 'timestamps'", code="missing_capture")
     if len(frames) > settings.max_frames:
         raise BadInputError(f"at most {settings.max_frames} frames", code="too_many_frames")
-    times = _timestamps(timestamps, len(frames))
+    times = _seconds(timestamps, "timestamps")
+    if len(times) != len(frames):
+        raise BadInputError(f"{len(frames)} frames but {len(times)} timestamps", code="bad_timestamps")
     blobs, total_bytes, total_pixels = [], 0, 0
     for i, f in enumerate(frames):
         data = await _read_limited(f, settings.max_upload_bytes, f"frame {i}")
@@ -195,19 +204,17 @@ async def submit_capture(
     decoded = ((decode_image(data, name=f"frame {i}", max_bytes=settings.max_upload_bytes,
                              max_pixels=settings.max_image_pixels), t)
                for i, (data, t) in enumerate(zip(blobs, times, strict=True)))
-    v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id, decoded)
+    v, outcome = await run_in_threadpool(verifications.submit_capture, svc, actor, verification_id, decoded, flash)
     return _verification_out(svc, v, outcome.advice)
 
 
-def _timestamps(text: str | None, count: int) -> list[float]:
+def _seconds(text: str | None, field: str, code: str = "bad_timestamps") -> list[float]:
     try:
         times = [float(t) for t in (text or "").split(",") if t.strip()]
     except ValueError:
-        raise BadInputError("timestamps must be numbers in seconds, comma-separated", code="bad_timestamps") from None
+        raise BadInputError(f"{field} must be numbers in seconds, comma-separated", code=code) from None
     if not all(math.isfinite(t) for t in times):
-        raise BadInputError("timestamps must be finite numbers of seconds", code="bad_timestamps")
-    if len(times) != count:
-        raise BadInputError(f"{count} frames but {len(times)} timestamps", code="bad_timestamps")
+        raise BadInputError(f"{field} must be finite numbers of seconds", code=code)
     return times
 
 

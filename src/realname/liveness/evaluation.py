@@ -1,12 +1,15 @@
 """Presentation-attack evaluation in the style of ISO/IEC 30107-3, from a manifest of recorded clips.
 
-A manifest is a CSV with the columns ``path,label,attack_type,challenge``:
+A manifest is a CSV with the columns ``path,label,attack_type,challenge[,flash]``:
 
 * ``path``: the clip, relative to the manifest's folder (or absolute);
 * ``label``: ``genuine`` (a bona-fide presentation), ``attack`` (a presentation attack) or ``blink``
   (a clip holding exactly one blink and nothing else, such as the EyeBlink8 cuts);
 * ``attack_type``: free text naming the attack instrument, required for attack rows and only for them;
-* ``challenge``: the actions to check, ``;``-separated; empty = the actions the clip shows.
+* ``challenge``: the actions to check, ``;``-separated; empty = the actions the clip shows;
+* ``flash`` (optional): the screen-light sequence the kiosk showed, ``START-END:RRGGBB`` items separated by ``;``,
+  in seconds from the clip's start. A row with a flash is judged with the light check on; with an empty
+  ``challenge`` it is judged on the light check alone (no actions), so its error rates are the light check's.
 
 Genuine and attack clips run through the same live check as the service. A clip the check cannot even
 evaluate (unreadable, no action to check against) is counted as *not passed*: for an attack that is a
@@ -37,12 +40,13 @@ from realname.engine.base import FaceEngine
 from realname.errors import BadInputError, ChallengeError, DataSourceError
 from realname.evaluation import metrics
 from realname.liveness.challenges import Action, parse_actions
+from realname.liveness.light import Flash, Shown
 from realname.liveness.offline import run_clip, timeline
 from realname.workers import EngineFactory, map_with_engine
 
 Label = Literal["genuine", "attack", "blink"]
 LABELS: tuple[Label, ...] = ("genuine", "attack", "blink")
-MANIFEST_COLUMNS = ("path", "label", "attack_type", "challenge")
+MANIFEST_COLUMNS = ("path", "label", "attack_type", "challenge", "flash")
 REQUIRED = ("path", "label")
 ALL_ATTACKS = "all attacks"
 
@@ -54,6 +58,7 @@ class Row:
     attack_type: str | None = None
     challenge: tuple[Action, ...] | None = None  # None: the actions the clip shows
     line: int = 0  # in the manifest, for messages
+    flash: Shown | None = None  # the screen-light sequence shown, on the clip's time
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,44 @@ def _parse_row(manifest: Path, line: int, n: int, raw: dict[str | Any, str | Any
             challenge = tuple(parse_actions(cell["challenge"]))
         except ChallengeError as exc:
             raise bad("challenge", exc.message) from None
-    return Row(clip, cast(Label, label), cell["attack_type"] or None, challenge, line)
+    flash = None
+    if cell["flash"]:
+        if label == "blink":
+            raise bad("flash", "blink rows are not checked against a flash")
+        try:
+            flash = parse_flash_column(cell["flash"])
+        except ValueError as exc:
+            raise bad("flash", str(exc)) from None
+    return Row(clip, cast(Label, label), cell["attack_type"] or None, challenge, line, flash)
+
+
+def flash_column(shown: Shown) -> str:
+    """The manifest's ``flash`` value for a sequence shown on the clip's time."""
+    edges = [*shown.onsets, shown.end]
+    return ";".join(f"{edges[i]:.3f}-{edges[i + 1]:.3f}:{f.hex}" for i, f in enumerate(shown.flashes))
+
+
+def parse_flash_column(text: str) -> Shown:
+    """The inverse of :func:`flash_column`; ValueError names the bad item."""
+    flashes: list[Flash] = []
+    onsets: list[float] = []
+    for item in text.split(";"):
+        span, _, colour = item.strip().partition(":")
+        a, _, b = span.partition("-")
+        try:
+            start, end = float(a), float(b)
+            rgb = (int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16))
+        except ValueError:
+            raise ValueError(f"not START-END:RRGGBB: {item!r}") from None
+        if len(colour) != 6 or not 0 <= start < end:
+            raise ValueError(f"not START-END:RRGGBB: {item!r}")
+        if onsets and abs(start - (onsets[-1] + flashes[-1].ms / 1000)) > 0.002:
+            raise ValueError(f"{item!r} does not start where the colour before it ends")
+        flashes.append(Flash(rgb, round((end - start) * 1000)))
+        onsets.append(start)
+    if len(flashes) < 2:
+        raise ValueError("a flash sequence has at least two colours")
+    return Shown(tuple(flashes), tuple(onsets))
 
 
 # --- running the clips -----------------------------------------------------------------------------------
@@ -145,7 +187,7 @@ def evaluate_row(row: Row, engine: FaceEngine | None) -> ClipRecord:
             passed = any(e.action is Action.BLINK for e in timeline(row.path))
             reasons = () if passed else ("no_blink",)
         else:
-            result = run_clip(row.path, row.challenge, engine)
+            result = run_clip(row.path, row.challenge, engine, light=row.flash)
             passed, score, reasons = result.passed, result.score, tuple(result.reasons)
     except BadInputError as exc:
         reasons = (exc.code,)

@@ -11,6 +11,7 @@ from realname.errors import ChallengeError
 from realname.liveness.actions import ActionLimits, Event, detect_events
 from realname.liveness.challenges import Action
 from realname.liveness.features import FrameAnalyzer, FrameFeatures
+from realname.liveness.light import Shown
 from realname.liveness.session import LivenessLimits, LivenessResult, LivenessSession
 from realname.liveness.video import read_frames
 
@@ -29,8 +30,12 @@ def timeline(path: str | Path, limits: ActionLimits | None = None) -> list[Event
 
 
 def run_clip(path: str | Path, challenge: Sequence[Action] | None, engine: FaceEngine | None,
-             limits: LivenessLimits | None = None) -> LivenessResult:
-    """Decide a recorded clip against ``challenge`` (default: the actions the clip shows, in order)."""
+             limits: LivenessLimits | None = None, light: Shown | None = None) -> LivenessResult:
+    """Decide a recorded clip against ``challenge`` (default: the actions the clip shows, in order). With ``light``
+    (the screen-light sequence shown, on the clip's time) the light check is on; with light and no challenge it
+    decides alone."""
+    if challenge is None and light is not None:
+        challenge = ()
     if challenge is None:
         challenge = visible_challenge(timeline(path))
         if not challenge:
@@ -38,7 +43,7 @@ def run_clip(path: str | Path, challenge: Sequence[Action] | None, engine: FaceE
                                  code="challenge_empty")
         # A clip recorded without a challenge has no prompts to be timely to: no action window.
         limits = replace(limits or LivenessLimits(), action_window=float("inf"))
-    session = LivenessSession(challenge, engine, limits)
+    session = LivenessSession(challenge, engine, limits, light=light)
     try:
         for frame, t in read_frames(path):
             session.feed(frame, t)

@@ -17,8 +17,9 @@ from realname.images import BGRImage
 from realname.liveness.actions import ActionLimits, Baseline, Event, baseline, detect_events, match_challenge
 from realname.liveness.challenges import Action
 from realname.liveness.checks import frame_signature, largest_jump, max_planar_residual
-from realname.liveness.cues import framing_sides
+from realname.liveness.cues import is_framed
 from realname.liveness.features import Analyzer, FrameAnalyzer, FrameFeatures
+from realname.liveness.light import LightLimits, LightSample, Region, Shown, background_regions, measure, sample
 
 REASONS = {
     "action_missing": "Do the action shown on the screen",
@@ -36,6 +37,10 @@ REASONS = {
     "cut_in_video": "Hold the camera still",
     "too_short": "The live check ended too early",
     "screen_or_photo": "Presentation attack suspected: a screen or photo frame is around the face",
+    "light_response": "Presentation attack suspected: the face did not take the screen's colours",
+    "light_uniform": "Presentation attack suspected: the whole picture took the screen's colours, not the face",
+    "light_lag": "Presentation attack suspected: the face took the screen's colours too late",
+    "light_timing": "Capture problem: the screen's colours were not shown as asked; restart the live check",
 }
 
 
@@ -56,8 +61,8 @@ class LivenessLimits:
     same_person: float = 0.3579  # SFace cosine; the packaged threshold at FMR 1e-3
     keep_every: float = 0.2  # seconds between frames kept for embeddings
     cue_every: float = 0.3  # seconds between frames checked for a screen or paper frame around the face
-    framing_sides: int = 3  # straight edges on this many sides of the face = framed
     max_framed_share: float = 0.3  # of the checked frames
+    light: LightLimits = field(default_factory=LightLimits)
 
 
 @dataclass(frozen=True)
@@ -122,9 +127,16 @@ def _round(v: float | str | None) -> float | str | None:
 
 
 class LivenessSession:
+    """``light``: the screen-light sequence as the kiosk showed it (onsets on the frames' clock), or None when the
+    light check is off. A session with light may have no actions (the light check alone, for evaluation)."""
+
     def __init__(self, challenge: Sequence[Action], engine: FaceEngine | None = None,
-                 limits: LivenessLimits | None = None, analyzer: Analyzer | None = None) -> None:
+                 limits: LivenessLimits | None = None, analyzer: Analyzer | None = None,
+                 light: Shown | None = None) -> None:
         self.challenge = tuple(challenge)
+        self._shown = light  # on the kiosk's clock until the first frame, then on the session's
+        self._light: list[LightSample] = []
+        self._regions: tuple[Region, ...] | None = None
         self.engine = engine
         self.limits = limits or LivenessLimits()
         self._analyzer = analyzer or FrameAnalyzer()
@@ -134,15 +146,17 @@ class LivenessSession:
         self._t0: float | None = None
         self._last_t: float | None = None
         self._bad_timestamps = 0
-        self._framing: list[int] = []
+        self._framing: list[bool] = []
         self._last_cue = -1e9
-        if not self.challenge:
+        if not self.challenge and light is None:
             raise ChallengeError("a live check needs at least one action in its challenge", code="challenge_empty")
 
     def feed(self, frame: BGRImage, timestamp: float) -> FrameFeatures:
         """Analyse one frame; ``timestamp`` in seconds (any origin, must increase)."""
         if self._t0 is None:
             self._t0 = timestamp
+            if self._shown is not None:
+                self._shown = Shown(self._shown.flashes, tuple(o - timestamp for o in self._shown.onsets))
         if self._last_t is not None and timestamp <= self._last_t:
             self._bad_timestamps += 1
         self._last_t = timestamp
@@ -150,12 +164,27 @@ class LivenessSession:
         features = self._analyzer.analyse(frame, t)
         self.frames.append(features)
         self._signatures.append(frame_signature(frame))
-        if features.faces == 1 and (not self._kept or t - self._kept[-1][0].t >= self.limits.keep_every):
+        lit = self._in_light(t)
+        if lit and features.faces == 1 and features.points is not None:
+            if self._regions is None:
+                self._regions = background_regions(frame.shape, features.points)
+            got = sample(frame, features.points, t, self._regions)
+            if got is not None:
+                self._light.append(got)
+        # Frames under the coloured light are not used for matching: the face wears the screen's colour.
+        if not lit and features.faces == 1 and (not self._kept or t - self._kept[-1][0].t >= self.limits.keep_every):
             self._kept.append((features, frame.copy()))
         if features.box is not None and t - self._last_cue >= self.limits.cue_every:
-            self._framing.append(framing_sides(frame, features.box))
+            self._framing.append(is_framed(frame, features.box))
             self._last_cue = t
         return features
+
+    def _in_light(self, t: float) -> bool:
+        """Is ``t`` (session time) within the light segment, with the margins the light check analyses?"""
+        if self._shown is None:
+            return False
+        lim = self.limits.light
+        return self._shown.start - lim.margin <= t <= self._shown.end + lim.margin + lim.max_lag
 
     def result(self) -> LivenessResult:
         lim = self.limits
@@ -188,6 +217,10 @@ class LivenessSession:
         gap = _longest_gap(frames)
         checks.append(Check("face_in_view", gap <= lim.max_gap, gap, lim.max_gap, "face_left_frame"))
 
+        # The screen's colours on the face.
+        if self._shown is not None:
+            checks.extend(self._light_checks(self._shown))
+
         # Actions, in order, each in its window, frontal between head moves.
         base = baseline(frames, lim.actions)
         events = detect_events(frames, lim.actions)
@@ -200,7 +233,7 @@ class LivenessSession:
                             ",".join(a.value for a in self.challenge), reason))
         if problem == "not_frontal_between":
             checks.append(Check("frontal_between_moves", False, "no", "yes", problem))
-        slow = _slowest(matched)
+        slow = _slowest(matched, self._shown.end if self._shown is not None else 0.0)
         checks.append(Check("action_window", slow <= lim.action_window, slow, lim.action_window, "action_too_slow"))
         cut = max((largest_jump(frames, e.start, e.end) for e in matched if e is not None), default=0.0)
         checks.append(Check("no_cut", cut <= lim.max_jump, cut, lim.max_jump, "cut_in_video"))
@@ -215,7 +248,7 @@ class LivenessSession:
 
         # Screen or paper frame around the face (supporting evidence, checked a few times a second).
         if self._framing:
-            framed = sum(s >= lim.framing_sides for s in self._framing) / len(self._framing)
+            framed = sum(self._framing) / len(self._framing)
             checks.append(Check("screen_or_photo_frame", framed <= lim.max_framed_share, framed,
                                 lim.max_framed_share, "screen_or_photo"))
 
@@ -226,6 +259,21 @@ class LivenessSession:
                 low = min(sims)
                 checks.append(Check("same_person", low >= lim.same_person, low, lim.same_person, "different_person"))
         return self._finish(checks, events, matched, base)
+
+    def _light_checks(self, shown: Shown) -> list[Check]:
+        lim = self.limits.light
+        m = measure(self._light, shown, lim)
+        enough = m.frames >= lim.min_frames and m.seen >= lim.min_seen
+        out = [Check("light_frames", enough, float(m.frames), float(lim.min_frames), "too_short"),
+               Check("light_timing", m.timing <= lim.onset_slack, m.timing, lim.onset_slack, "light_timing")]
+        if not enough:
+            return out
+        out.append(Check("light_lag", m.later <= lim.later_by, m.lag, lim.max_lag, "light_lag"))
+        out.append(Check("light_response", m.response >= lim.min_response, m.response, lim.min_response,
+                         "light_response"))
+        out.append(Check("light_snr", m.snr >= lim.min_snr, m.snr, lim.min_snr, "light_response"))
+        out.append(Check("light_uniform", m.uniform <= lim.max_uniform, m.uniform, lim.max_uniform, "light_uniform"))
+        return out
 
     def _finish(self, checks: list[Check], events: list[Event], matched: list[Event | None],
                 base: Baseline | None) -> LivenessResult:
@@ -272,7 +320,7 @@ class LivenessSession:
             f = item[0]
             if base is None:
                 return -1e9
-            eyes = 1.0 if f.ear >= 0.85 * base.ear_open else 0.0
+            eyes = 1.0 if f.blink < self.limits.actions.blink_closed_score else 0.0
             return -_off_frontal(f, base) + 10 * eyes + 100 * f.sharpness
 
         return max(self._kept, key=score)
@@ -298,8 +346,10 @@ def _longest_gap(frames: Sequence[FrameFeatures]) -> float:
     return worst
 
 
-def _slowest(matched: Sequence[Event | None]) -> float:
-    prev, worst = 0.0, 0.0
+def _slowest(matched: Sequence[Event | None], start: float = 0.0) -> float:
+    """The longest wait for an action after the one before it (the first: after ``start``, when the screen's
+    colours end)."""
+    prev, worst = start, 0.0
     for e in matched:
         if e is not None:
             worst = max(worst, e.peak - prev)

@@ -188,6 +188,8 @@ class Verification(Base):
     doc_index: Mapped[str] = mapped_column(String(64), index=True)
     challenge_nonce: Mapped[str] = mapped_column(String(64), unique=True)  # single use across all workers
     challenge_actions: Mapped[str] = mapped_column(String(128))
+    # The screen-light sequence the kiosk must show (realname.liveness.light.encode), None when the check is off.
+    challenge_flash: Mapped[str | None] = mapped_column(String(400), default=None)
     challenge_expires_at: Mapped[datetime]
     portrait_sha256: Mapped[str] = mapped_column(String(64))
     portrait_enc: Mapped[str | None] = mapped_column(Text)

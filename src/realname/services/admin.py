@@ -268,6 +268,9 @@ class OperatorSettings(BaseModel):
 
     challenge_actions: int = Field(_global_default("challenge_actions"), ge=2, le=4,
                                    description="actions per liveness challenge")
+    light_check: bool = Field(_global_default("light_check"), description="the kiosk lights the face with a random "
+                              "colour sequence and the live check requires the face to reflect it (screen-light "
+                              "challenge); off: actions only, which animated photos can pass")
     manual_path: str = Field(DEFAULT_MANUAL_PATH, min_length=1, max_length=500,
                              description="what the kiosk tells a customer who cannot or will not use face checks")
     retention_years_after_service: int = Field(_global_default("retention_years_after_service"), ge=0, le=10)
@@ -278,7 +281,8 @@ SETTING_NAMES = tuple(OperatorSettings.model_fields)
 
 
 def _defaults(settings: Settings) -> dict[str, Any]:
-    return {"challenge_actions": settings.challenge_actions, "manual_path": DEFAULT_MANUAL_PATH,
+    return {"challenge_actions": settings.challenge_actions, "light_check": settings.light_check,
+            "manual_path": DEFAULT_MANUAL_PATH,
             "retention_years_after_service": settings.retention_years_after_service,
             "session_retention_days": settings.session_retention_days}
 

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select
 
 from realname.audit.log import append, verify_chain
 from realname.registry.tables import AuditEvent, Consent, FaceTemplate, Operator, Verification
+from realname.services.admin import get_operator_settings
 from realname.services.auth import require
 from realname.services.context import Actor, Services
 from realname.services.retention import face_data_status
@@ -45,6 +46,10 @@ class ComplianceReport:
             out.append("face templates are stored but template retention is switched off: erase them or enable it")
         if self.consent["verifications_without_consent"] or self.consent["templates_without_consent"]:
             out.append("records without their consent")
+        off = sorted(code for code, on in self.settings["light_check"].items() if not on)
+        if off:
+            out.append(f"the screen-light check is off for {', '.join(off)}: their live checks rest on head moves and "
+                       "blinks alone, which a photo animated by a model can perform")
         if self.keys["age_days"] is not None and self.keys["age_days"] > 365:
             out.append(f"the active key is {self.keys['age_days']} days old: rotate it (`realname keys rotate`)")
         return out
@@ -75,6 +80,9 @@ def compliance(svc: Services, actor: Actor) -> ComplianceReport:
                           Consent.granted.is_(True), Consent.withdrawn_at.is_(None)))
             .where(Consent.id.is_(None))).scalar_one()
         caps = {code: cap for code, cap in s.execute(select(Operator.code, Operator.cap_per_person))}
+        operators = list(s.execute(select(Operator.code, Operator.id)))
+    # The screen-light check per operator: off, its live checks rest on the actions, which animated photos pass.
+    light = {code: get_operator_settings(svc, op_id).light_check for code, op_id in operators}
     active = svc.keyring.active
     rotated_at = datetime.fromisoformat(rotation.at) if rotation is not None else None
     created = rotated_at or _key_date(active)
@@ -97,6 +105,7 @@ def compliance(svc: Services, actor: Actor) -> ComplianceReport:
                  "coverage": 1.0 if total == 0 else (total - unconsented) / total,
                  "templates": templates, "templates_without_consent": bare},
         settings={"caps_per_person": caps, "cap_total": cfg.cap_total, "challenge_actions": cfg.challenge_actions,
+                  "light_check": light,
                   "challenge_seconds": cfg.challenge_seconds, "max_failures": cfg.max_failures,
                   "failure_window_minutes": cfg.failure_window_minutes, "engine": cfg.engine,
                   "thresholds_file": str(cfg.thresholds_file or "packaged default"),

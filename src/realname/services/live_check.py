@@ -13,6 +13,7 @@ from realname.errors import NoFaceError
 from realname.faces import FaceService
 from realname.images import BGRImage
 from realname.liveness.challenges import Action
+from realname.liveness.light import Shown
 from realname.liveness.session import LivenessSession
 
 Outcome = Literal["pass", "fail", "review"]
@@ -34,7 +35,7 @@ class CheckOutcome:
 
 class LiveCheck(Protocol):
     def check(self, challenge: Sequence[Action], frames: Iterable[tuple[BGRImage, float]],
-              portrait: BGRImage, keep_template: bool = False) -> CheckOutcome: ...
+              portrait: BGRImage, keep_template: bool = False, light: Shown | None = None) -> CheckOutcome: ...
 
 
 class FaceLiveCheck:
@@ -48,9 +49,9 @@ class FaceLiveCheck:
         return f"{self.faces.settings.engine}[{models}]", f"{th.provenance.created}#{digest}"
 
     def check(self, challenge: Sequence[Action], frames: Iterable[tuple[BGRImage, float]],
-              portrait: BGRImage, keep_template: bool = False) -> CheckOutcome:
+              portrait: BGRImage, keep_template: bool = False, light: Shown | None = None) -> CheckOutcome:
         model_version, threshold_version = self.versions()
-        session = LivenessSession(challenge, self.faces.engine)
+        session = LivenessSession(challenge, self.faces.engine, light=light)
         try:
             for image, t in frames:
                 session.feed(image, t)
@@ -84,10 +85,12 @@ class FixedLiveCheck:
         self.decision: Outcome = decision
         self.reasons = list(reasons) or ([] if decision == "pass" else ["face_mismatch"])
         self.frames_seen = 0
+        self.light: Shown | None = None  # the last check's screen-light sequence, as the service passed it
 
     def check(self, challenge: Sequence[Action], frames: Iterable[tuple[BGRImage, float]],
-              portrait: BGRImage, keep_template: bool = False) -> CheckOutcome:
+              portrait: BGRImage, keep_template: bool = False, light: Shown | None = None) -> CheckOutcome:
         self.frames_seen += sum(1 for _ in frames)
+        self.light = light
         template = [1.0] + [0.0] * 127 if keep_template and self.decision == "pass" else None
         return CheckOutcome(self.decision, self.reasons, [], self.decision != "fail" or "face_mismatch" in self.reasons,
                             1.0, None, 0.9 if self.decision == "pass" else 0.1, "fixed", "fixed", template)

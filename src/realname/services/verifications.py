@@ -13,7 +13,9 @@ Three requests, each of which any worker can serve (all state is in the database
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -28,6 +30,9 @@ from realname.documents.validate import parse_card, validate_document
 from realname.errors import BadInputError, ChallengeError, ConflictError, ForbiddenError, LockedError, NotFoundError
 from realname.images import BGRImage, decode_image
 from realname.liveness.challenges import Action, parse_actions, random_actions
+from realname.liveness.light import Flash, Shown, random_flashes
+from realname.liveness.light import decode as decode_flashes
+from realname.liveness.light import encode as encode_flashes
 from realname.registry.db import rowcount
 from realname.registry.tables import Consent, FaceTemplate, Person, Verification
 from realname.services.admin import get_operator_settings
@@ -46,6 +51,7 @@ class Opened:
     actions: tuple[Action, ...]
     expires_at: datetime
     document: ValidDocument
+    flashes: tuple[Flash, ...] = ()  # the colours the kiosk shows (screen-light check), empty when it is off
 
 
 def read_document(svc: Services, card: Mapping[str, Any]) -> ValidDocument:
@@ -93,12 +99,14 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
     decode_image(portrait, name="portrait", max_bytes=svc.settings.max_portrait_bytes,
                  max_pixels=svc.settings.max_portrait_pixels)
     actions: tuple[Action, ...] | list[Action]
+    operator = get_operator_settings(svc, actor.operator_id)
     if svc.settings.fixed_challenge:
         actions = parse_actions(svc.settings.fixed_challenge)
     else:  # as many actions as the operator asks for (its settings, over the service's default)
-        actions = random_actions(get_operator_settings(svc, actor.operator_id).challenge_actions)
+        actions = random_actions(operator.challenge_actions)
+    flashes = random_flashes() if operator.light_check else ()
     now = svc.now()
-    token = svc.signer.issue(tuple(actions), now=now.timestamp())
+    token = svc.signer.issue(tuple(actions), now=now.timestamp(), flashes=encode_flashes(flashes) if flashes else "")
     challenge = svc.signer.read(token, now=now.timestamp())
     expires = now + timedelta(seconds=svc.settings.challenge_seconds)
     with svc.db.write() as s:
@@ -125,6 +133,7 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
                          representative_id=rep_person.id if rep_person else None, consent_id=agreed.id,
                          doc_index=index, challenge_nonce=challenge.nonce,
                          challenge_actions=",".join(a.value for a in actions), challenge_expires_at=expires,
+                         challenge_flash=encode_flashes(flashes) if flashes else None,
                          portrait_sha256=hashlib.sha256(portrait).hexdigest(),
                          portrait_enc=svc.cipher.encrypt_bytes(portrait, context="verification.portrait"),
                          status="open", reasons=[], created_at=now)
@@ -139,8 +148,8 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
                         "template_retention": kept is not None})
         append(s, at=now, actor=who, action="challenge_issued", subject=v.id,
                payload={"actions": v.challenge_actions, "nonce_sha256": hashlib.sha256(challenge.nonce.encode())
-                        .hexdigest(), "expires_at": expires.isoformat()})
-    return Opened(v, token, tuple(actions), expires, doc)
+                        .hexdigest(), "expires_at": expires.isoformat(), "light": v.challenge_flash})
+    return Opened(v, token, tuple(actions), expires, doc, tuple(flashes))
 
 
 def _own(s: Session, actor: Actor, verification_id: str, *, lock: bool = False, counter: bool = False
@@ -182,8 +191,10 @@ def start_capture(svc: Services, actor: Actor, verification_id: str, token: str)
         return got
 
 
-def submit_capture(svc: Services, actor: Actor, verification_id: str,
-                   frames: Iterable[tuple[BGRImage, float]]) -> tuple[Verification, CheckOutcome]:
+def submit_capture(svc: Services, actor: Actor, verification_id: str, frames: Iterable[tuple[BGRImage, float]],
+                   flash_times: Sequence[float] | None = None) -> tuple[Verification, CheckOutcome]:
+    """``flash_times``: when the kiosk showed each colour of the screen-light sequence, on the clock of the frame
+    timestamps; required when the challenge has a sequence."""
     require(actor, "verifications.capture")
     now = svc.now()
     with svc.db.write() as s:
@@ -192,6 +203,7 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
             raise ConflictError("start the capture with the challenge first", code="capture_not_started")
         if v.status != "capturing":
             raise ChallengeError("this live check was already submitted: start a new one", code="challenge_reused")
+        light = _shown(v.challenge_flash, flash_times)
         assert v.started_at is not None and v.portrait_enc is not None
         if now > v.started_at + timedelta(seconds=svc.settings.capture_seconds):
             v.status, v.decision, v.decided_at, v.portrait_enc = "expired", None, now, None
@@ -213,7 +225,7 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
                             name="portrait", max_bytes=svc.settings.max_portrait_bytes,
                             max_pixels=svc.settings.max_portrait_pixels)
     try:
-        outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep)
+        outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep, light=light)
     except BaseException:
         # Bad frames (an unreadable upload) change nothing: the session goes back to capturing.
         with svc.db.write() as s:
@@ -221,6 +233,19 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str,
                                                  Verification.status == "processing").values(status="capturing"))
         raise
     return record_outcome(svc, actor, verification_id, outcome), outcome
+
+
+def _shown(flash: str | None, times: Sequence[float] | None) -> Shown | None:
+    """The challenge's colour sequence with the times the kiosk showed them; bad input if they do not pair up."""
+    if flash is None:
+        return None
+    flashes = decode_flashes(flash)
+    if times is None or len(times) != len(flashes):
+        raise BadInputError(f"this live check shows {len(flashes)} screen colours: send 'flash_times' with the time "
+                            "each appeared, on the clock of the frame timestamps", code="bad_flash_times")
+    if not all(math.isfinite(t) for t in times) or any(b <= a for a, b in itertools.pairwise(times)):
+        raise BadInputError("flash_times must be increasing finite seconds", code="bad_flash_times")
+    return Shown(flashes, tuple(times))
 
 
 def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: CheckOutcome) -> Verification:
@@ -244,6 +269,7 @@ def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: C
                    payload={"verification": v.id, "retain_until": tpl.retain_until.isoformat()})
         append(s, at=now, actor=actor.username, action="decision", subject=v.id,
                payload={"decision": outcome.decision, "reasons": outcome.reasons, "purpose": v.purpose,
+                        "light_check": v.challenge_flash is not None,
                         "person": v.person_id, "model_version": outcome.model_version,
                         "threshold_version": outcome.threshold_version})
     return v

@@ -483,7 +483,8 @@ async function onLiveStart() {
 // --- step 4: the result ----------------------------------------------------------------------------------------
 
 const CATEGORY = {
-  attack: ["screen_or_photo", "flat_motion", "different_person", "multiple_faces"],
+  attack: ["screen_or_photo", "flat_motion", "different_person", "multiple_faces", "light_response", "light_uniform",
+    "light_lag"],
   action: ["action_missing", "turn_further", "action_too_slow", "not_frontal_between"],
   mismatch: ["face_mismatch"],
 };

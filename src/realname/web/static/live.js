@@ -10,10 +10,58 @@ export const SECONDS_PER_ACTION = 4;
 export const LEAD = 1; // "look at the camera" before the first action
 export const TAIL = 1; // "hold still" after the last
 export const MAX_SECONDS = 30;
+// The screen-light check, before the actions: the screen turns neutral grey, then shows the server's colours,
+// then grey again. The server analyses 0.6 s either side of the colours (plus 0.3 s of camera delay after them),
+// so grey covers that much; the customer holds still and looks at the screen throughout.
+export const LIGHT_LEAD = 0.8;
+export const LIGHT_TAIL = 1.0;
+export const NEUTRAL = "#808080";
 const FEEDBACK_EVERY = 0.7;
 
-export function captureSeconds(actions) {
-  return Math.min(MAX_SECONDS, actions.length * SECONDS_PER_ACTION + LEAD + TAIL);
+export function lightSeconds(flash) {
+  return flash && flash.length ? LIGHT_LEAD + flash.reduce((s, f) => s + f.ms, 0) / 1000 + LIGHT_TAIL : 0;
+}
+
+export function captureSeconds(actions, light = 0) {
+  return Math.min(MAX_SECONDS, light + actions.length * SECONDS_PER_ACTION + LEAD + TAIL);
+}
+
+// Show the colours full-screen around the oval, switching on animation frames; resolves with the time each colour
+// appeared (the animation frame's timestamp, on the performance.now() clock of the frame timestamps), in seconds.
+export function showFlashes(overlay, flashes, delay, signal) {
+  return new Promise((resolve, reject) => {
+    const onsets = [];
+    let i = -1;
+    let due = performance.now() + delay * 1000;
+    overlay.style.background = NEUTRAL;
+    overlay.hidden = false;
+    document.body.classList.add("flashing");
+    const finish = () => {
+      overlay.hidden = true;
+      document.body.classList.remove("flashing");
+    };
+    const step = (ts) => {
+      if (signal && signal.aborted) {
+        finish();
+        reject(new DOMException("recording stopped", "AbortError"));
+        return;
+      }
+      if (ts >= due - 8) { // within half a display frame of the due time: this frame shows the next colour
+        i += 1;
+        if (i >= flashes.length) {
+          overlay.style.background = NEUTRAL;
+          setTimeout(finish, LIGHT_TAIL * 1000);
+          resolve(onsets);
+          return;
+        }
+        overlay.style.background = flashes[i].color;
+        onsets.push(ts / 1000);
+        due = ts + flashes[i].ms;
+      }
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
 }
 
 async function start(opened, signal) {
@@ -42,16 +90,21 @@ export async function runLiveCheck({ video, customer, reopen, setPrompt, signal,
   }
   const { id, challenge } = customer.opened;
   const actions = challenge.actions;
-  let seconds = captureSeconds(actions);
+  const flash = challenge.flash && challenge.flash.length ? challenge.flash : null;
+  const light = lightSeconds(flash);
+  let seconds = captureSeconds(actions, light);
   if (started.window && started.window > 8) seconds = Math.min(seconds, started.window - 4);
 
   let shown = null;
   const onTick = (elapsed) => {
     progress.value = Math.min(100, Math.round((100 * elapsed) / seconds));
-    const i = elapsed < LEAD ? -1 : Math.min(actions.length, Math.floor((elapsed - LEAD) / SECONDS_PER_ACTION));
+    const after = elapsed - light;
+    const i = elapsed < light ? -2
+      : after < LEAD ? -1 : Math.min(actions.length, Math.floor((after - LEAD) / SECONDS_PER_ACTION));
     if (i === shown) return;
     shown = i;
-    if (i < 0) setPrompt("face", { key: "live.look" });
+    if (i === -2) setPrompt("face", { key: "live.light" });
+    else if (i < 0) setPrompt("face", { key: "live.look" });
     else if (i >= actions.length) setPrompt("face", { key: "live.hold" });
     else {
       const a = actions[i];
@@ -60,15 +113,20 @@ export async function runLiveCheck({ video, customer, reopen, setPrompt, signal,
   };
   const feedback = new Feedback(id, hints, signal);
   let frames;
+  let onsets = null;
   try {
-    frames = await record(video, { seconds, onTick, signal, sampleEvery: FEEDBACK_EVERY,
-                                   onSample: (blob) => feedback.send(blob) });
+    const recording = record(video, { seconds, onTick, signal, sampleEvery: FEEDBACK_EVERY,
+                                      onSample: (blob) => feedback.send(blob) });
+    if (flash) onsets = await showFlashes(document.getElementById("flash"), flash, LIGHT_LEAD, signal);
+    frames = await recording;
   } finally {
     feedback.stop();
   }
   setPrompt("face", { key: "live.sending" });
   hints.replaceChildren();
-  return api(`/v1/verifications/${encodeURIComponent(id)}/capture`, { form: captureForm(frames), signal });
+  const form = captureForm(frames);
+  if (onsets) form.append("flash_times", onsets.map((t) => t.toFixed(4)).join(","));
+  return api(`/v1/verifications/${encodeURIComponent(id)}/capture`, { form, signal });
 }
 
 // --- positioning hints ----------------------------------------------------------------------------------------

@@ -358,6 +358,7 @@ function renderSettings(panel) {
   const ok = status();
   const err = alertBox();
   const actions = h("select", { id: "s-challenge_actions" }, [2, 3, 4].map((n) => h("option", { value: n }, String(n))));
+  const light = h("input", { id: "s-light_check", type: "checkbox" });
   const manual = h("textarea", { id: "s-manual_path", rows: "3", maxlength: "500", required: true });
   const years = h("input", { id: "s-retention_years_after_service", type: "number", min: "0", max: "10", step: "1" });
   const days = h("input", { id: "s-session_retention_days", type: "number", min: "1", max: "3650", step: "1" });
@@ -366,13 +367,14 @@ function renderSettings(panel) {
     ev.preventDefault();
     await submitting(submit, ok, err, async () => {
       const saved = await api("/v1/admin/settings", { method: "PUT", json: {
-        challenge_actions: Number(actions.value), manual_path: manual.value.trim(),
+        challenge_actions: Number(actions.value), light_check: light.checked, manual_path: manual.value.trim(),
         retention_years_after_service: Number(years.value), session_retention_days: Number(days.value) } });
       fill(saved);
       return tx("settings.saved");
     });
   } },
   field("s-challenge_actions", "settings.challenge_actions", actions),
+  h("div", { class: "check-row" }, light, h("label", { for: "s-light_check", i18n: "settings.light_check" })),
   field("s-manual_path", "settings.manual_path", manual),
   h("div", { class: "form-row" }, field("s-retention_years_after_service", "settings.retention_years_after_service", years),
     field("s-session_retention_days", "settings.session_retention_days", days)),
@@ -381,6 +383,7 @@ function renderSettings(panel) {
   function fill(s) {
     cap.value = s.cap_per_person ?? "";
     actions.value = String(s.challenge_actions ?? 3);
+    light.checked = s.light_check !== false;
     manual.value = s.manual_path ?? "";
     years.value = s.retention_years_after_service ?? "";
     days.value = s.session_retention_days ?? "";
