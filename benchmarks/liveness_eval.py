@@ -99,6 +99,7 @@ def main() -> int:
     ap.add_argument("--per-type", type=int, default=100)
     ap.add_argument("--per-clip", type=int, default=3, help="colour sequences per genuine clip and light strength")
     args = ap.parse_args()
+    args.data = args.data.resolve()  # the manifests name clips by absolute path
     if not (args.data / "liveness").is_dir():
         print(f"skipped: {args.data / 'liveness'} is absent")
         return 0
@@ -128,7 +129,9 @@ def main() -> int:
     evals = [(windows, "genuine-windows-eval"), (variations, "variations-eval"), (shared, "shared-clips-eval"),
              (others, "other-people-eval"), (flash / "attacks.csv", "flash-attacks-eval"),
              *((flash / f"genuine-{k:.2f}.csv", f"flash-genuine-{k:.2f}-eval") for k in STRENGTHS)]
-    steps += [[*cli, "eval", str(manifest), "--out", str(args.out / name)] for manifest, name in evals]
+    # The other people's clips were recorded without prompts: their actions come when they come.
+    steps += [[*cli, "eval", str(manifest), "--out", str(args.out / name),
+               *(["--untimed"] if manifest == others else [])] for manifest, name in evals]
     for cmd in steps:
         print("$ " + " ".join(cmd), flush=True)
         if subprocess.run(cmd).returncode != 0:

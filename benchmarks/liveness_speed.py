@@ -1,5 +1,6 @@
-"""Liveness speed on one core: per-frame analysis (FaceMesh landmarks + features) at 640x480, and a whole
-3-second, 15 fps session (45 frames, 3 embeddings, every check) from the first frame to the decision.
+"""Liveness speed on one core: per-frame analysis (face-landmarker mesh and blendshapes + features) at 640x480,
+and a whole 4-second, 15 fps capture as the service receives it (60 JPEG frames, the screen's colours on the
+face for 2-3 s of it, 3 embeddings, every check including the light check) from the upload to the decision.
 
     .venv/bin/python benchmarks/liveness_speed.py [--data ../shared/data] [--out bench-out/liveness-speed]
 """
@@ -13,6 +14,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import time
@@ -56,8 +58,11 @@ def main() -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     from realname.engine.local import LocalEngine
+    from realname.evaluation.flash import Reflection, Scene, place
+    from realname.images import decode_image
     from realname.liveness.challenges import Action
     from realname.liveness.features import FrameAnalyzer
+    from realname.liveness.light import random_flashes
     from realname.liveness.session import LivenessSession
 
     frames = frames_640x480(clip, 15.0)
@@ -71,18 +76,23 @@ def main() -> int:
 
     engine = LocalEngine()
     engine.embed(frames[0][0], engine.detect(frames[0][0])[0], "sface")  # load the models before timing
-    # 3-second windows with a head turn and a blink in them would need a new recording; this times the
-    # work, which does not depend on what the person does: 45 frames, 3 embeddings, every check.
+    # The work does not depend on what the person does: 60 frames, 3 embeddings, every check. The frames are lit
+    # by the reflection simulator and JPEG-encoded as the kiosk sends them; decoding is timed with the rest.
     sessions, decide_only = [], []
-    starts = [0, 30, 105, 150, 210, 240]
-    for s in starts:
-        window = frames[s:s + 45]
-        if len(window) < 45:
+    starts = [0, 30, 90, 150, 210, 240]
+    for n, s in enumerate(starts):
+        window = frames[s:s + 60]
+        if len(window) < 60:
             continue
+        t_first = window[0][1]
+        shown = place(random_flashes(rng=random.Random(n)), t_first + 0.4)  # type: ignore[arg-type]
+        scene = Scene(shown, Reflection(strength=0.08), np.random.default_rng(n))
+        jpegs = [(cv2.imencode(".jpg", scene(frame, t), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes(), t)
+                 for frame, t in window]
         t0 = time.perf_counter()
-        session = LivenessSession([Action.TURN_LEFT, Action.BLINK], engine)
-        for frame, t in window:
-            session.feed(frame, t)
+        session = LivenessSession([Action.TURN_LEFT, Action.BLINK], engine, light=shown)
+        for data, t in jpegs:
+            session.feed(decode_image(data), t)
         t1 = time.perf_counter()
         session.result()
         t2 = time.perf_counter()
@@ -93,8 +103,8 @@ def main() -> int:
         "frames": len(per_frame),
         "per_frame_ms_median": statistics.median(per_frame),
         "per_frame_ms_p90": float(np.percentile(per_frame, 90)),
-        "session_3s_15fps_ms_median": statistics.median(sessions),
-        "session_3s_15fps_ms_max": max(sessions),
+        "capture_4s_15fps_with_light_ms_median": statistics.median(sessions),
+        "capture_4s_15fps_with_light_ms_max": max(sessions),
         "decision_after_last_frame_ms_median": statistics.median(decide_only),
         "sessions": len(sessions),
     }

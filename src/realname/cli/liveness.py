@@ -70,6 +70,8 @@ def eval_cmd(
                                                   "attack or blink; paths relative to the manifest)")],
     out_dir: Annotated[Path, typer.Option("--out", help="where report.json and det.png go")],
     workers: Annotated[int | None, typer.Option(help="processes (default: up to 2)")] = None,
+    untimed: Annotated[bool, typer.Option("--untimed", help="the clips were not recorded following the challenge's "
+                                          "prompts: do not check the time allowed for each action")] = False,
 ) -> None:
     """APCER per attack type, BPCER and blink recall over a manifest of clips (ISO/IEC 30107-3 style)."""
     import functools
@@ -80,7 +82,7 @@ def eval_cmd(
     with errors_as_exit():
         if workers is not None and workers < 1:
             raise DataSourceError(f"--workers {workers}: must be at least 1")
-        rows = read_manifest(manifest)
+        rows = read_manifest(manifest, untimed=untimed)
         with progress(f"{len(rows)} clips", len(rows)) as advance:
             report = evaluate(rows, functools.partial(build_engine, "local"), workers, advance)
         write_report(report, out_dir, title=manifest.name)

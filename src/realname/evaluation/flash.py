@@ -197,19 +197,34 @@ def render(source: Path, out: Path, *, mode: str, reflection: Reflection, seed: 
     latency = rng.uniform(0.05, 0.2)  # display and camera delay differ from kiosk to kiosk
     scene = Scene(shown, replace(reflection, latency=latency), np.random.default_rng(seed), mode=scene_mode,
                   lit=lit, extra_latency=extra)
-    size: tuple[int, int] | None = None
-    next_t = 0.0
-    with _writer_lazily(out, KIOSK_FPS) as write:
-        for frame, t in read_frames(source):
-            if t > shown.end + AFTER:
+    # A camera at the kiosk's rate (or the recording's, when that is slower): frame k is taken at k / rate, shows
+    # the recording's latest picture by then and the light of that instant. Written at that rate, so the clip's
+    # own timestamps are the capture times.
+    src_fps = _fps(source)
+    rate = min(KIOSK_FPS, src_fps)
+    pictures = read_frames(source)
+    current, pending = next(pictures, None), next(pictures, None)
+    k = 0
+    with _writer_lazily(out, rate) as write:
+        while current is not None:
+            now = k / rate
+            while pending is not None and pending[1] <= now + 1e-6:
+                current, pending = pending, next(pictures, None)
+            if now > shown.end + AFTER or (pending is None and now > current[1] + 1 / src_fps):
                 break
-            if t + 1e-6 < next_t:
-                continue
-            next_t += 1 / KIOSK_FPS
-            size = size or (frame.shape[1], frame.shape[0])
-            write(scene(frame, t))
+            write(scene(current[0], now))
+            k += 1
     label = "genuine" if mode == "genuine" else "attack"
     return FlashClip(out, label, "" if label == "genuine" else f"flash_{mode}", shown)
+
+
+def _fps(source: Path) -> float:
+    cap = cv2.VideoCapture(str(source))
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    finally:
+        cap.release()
+    return fps if fps > 0 else KIOSK_FPS
 
 
 @contextmanager

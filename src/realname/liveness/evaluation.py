@@ -29,7 +29,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -42,6 +42,7 @@ from realname.evaluation import metrics
 from realname.liveness.challenges import Action, parse_actions
 from realname.liveness.light import Flash, Shown
 from realname.liveness.offline import run_clip, timeline
+from realname.liveness.session import LivenessLimits
 from realname.workers import EngineFactory, map_with_engine
 
 Label = Literal["genuine", "attack", "blink"]
@@ -59,6 +60,7 @@ class Row:
     challenge: tuple[Action, ...] | None = None  # None: the actions the clip shows
     line: int = 0  # in the manifest, for messages
     flash: Shown | None = None  # the screen-light sequence shown, on the clip's time
+    untimed: bool = False  # recorded without the challenge's prompts: the time allowed per action is not checked
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,9 @@ class ClipRecord:
 
 # --- manifest --------------------------------------------------------------------------------------------
 
-def read_manifest(path: str | Path) -> list[Row]:
-    """The manifest's rows, validated; any problem is a DataSourceError naming the file, row and column."""
+def read_manifest(path: str | Path, *, untimed: bool = False) -> list[Row]:
+    """The manifest's rows, validated; any problem is a DataSourceError naming the file, row and column.
+    ``untimed``: the clips were not recorded following prompts, so each action's time window is not checked."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")  # -sig: spreadsheets often save a byte-order mark
@@ -87,7 +90,7 @@ def read_manifest(path: str | Path) -> list[Row]:
     header = [c.strip() for c in reader.fieldnames or []]
     _check_header(p, header)
     reader.fieldnames = header
-    rows = [_parse_row(p, reader.line_num, n, raw) for n, raw in enumerate(reader, start=1)]
+    rows = [replace(_parse_row(p, reader.line_num, n, raw), untimed=untimed) for n, raw in enumerate(reader, start=1)]
     if not rows:
         raise DataSourceError(f"{p}: the manifest lists no clips")
     return rows
@@ -187,7 +190,8 @@ def evaluate_row(row: Row, engine: FaceEngine | None) -> ClipRecord:
             passed = any(e.action is Action.BLINK for e in timeline(row.path))
             reasons = () if passed else ("no_blink",)
         else:
-            result = run_clip(row.path, row.challenge, engine, light=row.flash)
+            limits = LivenessLimits(action_window=float("inf")) if row.untimed else None
+            result = run_clip(row.path, row.challenge, engine, limits, light=row.flash)
             passed, score, reasons = result.passed, result.score, tuple(result.reasons)
     except BadInputError as exc:
         reasons = (exc.code,)
