@@ -115,3 +115,13 @@ def portrait_bytes() -> bytes:
 def noise_frames(n: int = 12) -> list[tuple[Any, float]]:
     rng = np.random.default_rng(0)
     return [(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8), i / 15) for i in range(n)]
+
+
+def flash_times(flash: str | None) -> list[float] | None:
+    """Times for the challenge's screen colours (one every 0.2 s) when the operator has the light check on: tests
+    with a fixed live-check outcome only need the capture to be well formed."""
+    if flash is None:
+        return None
+    from realname.liveness.light import decode
+
+    return [0.2 * i for i in range(len(decode(flash)))]

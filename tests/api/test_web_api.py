@@ -123,8 +123,9 @@ def test_operator_settings_are_read_changed_audited_and_used(db_url: str) -> Non
         agent, admin = p.login("agent1"), p.login("admin1")
         r = p.client.get("/v1/operator/settings", headers=agent)
         assert r.status_code == 200, r.text
+        # light_check: the test services turn the light check off globally (tests/registry_support.py)
         assert r.json() == {"cap_per_person": 5, "challenge_actions": 3, "manual_path": DEFAULT_MANUAL_PATH,
-                            "retention_years_after_service": 2, "session_retention_days": 90,
+                            "light_check": False, "retention_years_after_service": 2, "session_retention_days": 90,
                             "operator": {"id": p.demo.operator_id, "code": "DEMO", "name": "演示电信 Demo Telecom"}}
         assert len(p.open(agent)["challenge"]["actions"]) == 3
 
@@ -145,6 +146,12 @@ def test_operator_settings_are_read_changed_audited_and_used(db_url: str) -> Non
         r = p.client.put("/v1/admin/settings", headers=admin, json={"retention_years_after_service": 5})
         assert r.status_code == 200 and r.json()["challenge_actions"] == 4, r.text  # the others stay
 
+        r = p.client.put("/v1/admin/settings", headers=admin, json={"light_check": True})
+        assert r.status_code == 200 and r.json()["light_check"] is True, r.text
+        assert len(p.open(agent)["challenge"]["flash"]) >= 10  # the next challenge lights the face
+        assert p.audit("settings_changed")[-1].payload == {"from": {"light_check": False},
+                                                          "to": {"light_check": True}}
+
         for bad in ({"challenge_actions": 5}, {"session_retention_days": 0}, {"manual_path": "x" * 501},
                     {"challenge_actions": "3"}, {"operator": {"code": "X"}}):
             r = p.client.put("/v1/admin/settings", headers=admin, json=bad)
@@ -153,7 +160,7 @@ def test_operator_settings_are_read_changed_audited_and_used(db_url: str) -> Non
         assert r.status_code == 403 and error(r) == "forbidden"
         r = p.client.get("/v1/operator/settings", headers=p.login("inspector1"))
         assert r.status_code == 403
-        assert len(p.audit("settings_changed")) == 2
+        assert len(p.audit("settings_changed")) == 3
 
 
 # --- admin lists -------------------------------------------------------------------------------------------------

@@ -164,7 +164,9 @@ def _register_one_person(env: Env) -> str:
     from realname.services.demo import DEMO_PASSWORD
     from realname.services.live_check import FixedLiveCheck
 
-    svc = Services(Settings(database_url=env.url, keyring_file=env.keys), keyring=Keyring.load(env.keys, {}),
+    # A fixed live-check outcome: no screen-light sequence to answer.
+    svc = Services(Settings(database_url=env.url, keyring_file=env.keys, light_check=False),
+                   keyring=Keyring.load(env.keys, {}),
                    live_check=FixedLiveCheck("pass"))
     _, _, agent = login(svc, "agent1", DEMO_PASSWORD)
     opened = verifications.open_verification(svc, agent, prc_card(), portrait_bytes(), consent=True)

@@ -21,7 +21,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 
 from playwright.sync_api import Page, expect
 from stdnum.cn import ric
-from tests.registry_support import Clock, make_services, noise_frames, portrait_bytes, prc_card
+from tests.registry_support import Clock, flash_times, make_services, noise_frames, portrait_bytes, prc_card
 from tests.web.browser import UNNAMED_CONTROLS, BrowserFactory, Shots, WebServer, login, new_page, start_web_server
 
 from realname.registry.tables import AuditEvent, Reverification, Verification
@@ -44,7 +44,9 @@ def verified(svc: Services, card: dict[str, str]) -> Verification:
     agent = auth.authenticate(svc, token)
     opened = verifications.open_verification(svc, agent, card, portrait_bytes(), consent=True)
     verifications.start_capture(svc, agent, opened.verification.id, opened.challenge)
-    v, _ = verifications.submit_capture(svc, agent, opened.verification.id, noise_frames())
+    # The administrator's settings form (an earlier test) may have stored the light check on for the operator.
+    v, _ = verifications.submit_capture(svc, agent, opened.verification.id, noise_frames(),
+                                        flash_times(opened.verification.challenge_flash))
     return v
 
 
