@@ -84,6 +84,21 @@ def measure(points: Points, faces: int, t: float, frame: BGRImage, blink_left: f
     )
 
 
+# A face under half the customer's height is someone further back in the shop (the customer sits 30-50 cm from
+# the kiosk; a bystander a metre or more behind looks half the size or less); one near the customer's size is a
+# second person at the counter, which the check refuses.
+BYSTANDER_SCALE = 0.5
+
+
+def is_second_person(customer: Points, other: Points) -> bool:
+    """Does a second face mesh count as another person at the counter? Not when it mostly overlaps the customer's
+    (the landmarker sometimes lays a second mesh over the same face: halftone, heavy JPEG), nor when it is much
+    smaller (a bystander far behind)."""
+    if _overlap(customer, other) >= 0.3:
+        return False
+    return bool(np.ptp(other[:, 1]) >= BYSTANDER_SCALE * np.ptp(customer[:, 1]))
+
+
 def _overlap(a: Points, b: Points) -> float:
     """Intersection over union of two landmark clouds' bounding boxes."""
     ax0, ay0, ax1, ay1 = a[:, 0].min(), a[:, 1].min(), a[:, 0].max(), a[:, 1].max()
@@ -152,9 +167,7 @@ class FrameAnalyzer:
         # The largest face is the customer's.
         clouds.sort(key=lambda c: float(np.ptp(c[0][:, 0]) * np.ptp(c[0][:, 1])), reverse=True)
         first, (left, right) = clouds[0]
-        # The landmarker sometimes lays a second mesh over the same face (halftone, heavy JPEG): a "face" that
-        # mostly overlaps the first is that glitch, not a second person.
-        others = [c for c, _ in clouds[1:] if _overlap(first, c) < 0.3]
+        others = [c for c, _ in clouds[1:] if is_second_person(first, c)]
         return measure(first, 1 + len(others), t, frame, left, right)
 
     def close(self) -> None:
