@@ -170,3 +170,17 @@ def test_frontal_required_between_head_moves() -> None:
     events = detect_events(frames)
     _, problem = match_challenge(events, [Action.TURN_LEFT, Action.LOOK_UP], frames)
     assert problem == "not_frontal_between"
+
+
+def test_a_move_done_again_after_the_head_came_back_counts_in_order() -> None:
+    # Set off into the turn while still looking up, come back, then turn properly: the later turn is matched.
+    frames = seq((1, FRONT), (0.5, {"pitch": 20}), (0.5, {"pitch": 14, "yaw": 16}), (0.6, FRONT),
+                 (0.6, {"yaw": 25}), (0.6, FRONT))
+    events = detect_events(frames)
+    assert [e.action for e in events if e.action.is_head_move].count(Action.TURN_RIGHT) == 2
+    matched, problem = match_challenge(events, [Action.LOOK_UP, Action.TURN_RIGHT], frames)
+    assert problem is None and matched[1] is not None and matched[1].peak > 2.5
+    # Without the later turn the overlapping one is all there is, and it does not count.
+    early = frames[:round(2.6 * FPS)]
+    _, problem = match_challenge(detect_events(early), [Action.LOOK_UP, Action.TURN_RIGHT], early)
+    assert problem == "not_frontal_between"

@@ -187,14 +187,21 @@ def match_challenge(events: Sequence[Event], challenge: Sequence[Action], frames
     last_head: Event | None = None
     problem: str | None = None
     for action in challenge:
-        found = next((e for e in events if e.action is action and e.start > after), None)
+        candidates = [e for e in events if e.action is action and e.start > after]
+        if action.is_head_move and last_head is not None and base is not None:
+            # The first move that starts after the head came back: a customer who sets off early, or whose
+            # previous move flowed into this one, and then does it properly, has done it in order.
+            head = last_head
+            separated = [e for e in candidates
+                         if frontal_between(frames, base, head.action, head.peak, e.peak, lim)]
+            if candidates and not separated:
+                problem = problem or "not_frontal_between"
+            candidates = separated or candidates
+        found = candidates[0] if candidates else None
         matched.append(found)
         if found is None:
             problem = problem or "action_missing"
             continue
-        if action.is_head_move and last_head is not None and base is not None and not frontal_between(
-                frames, base, last_head.action, last_head.peak, found.peak, lim):
-            problem = problem or "not_frontal_between"
         if action.is_head_move:
             last_head = found
         after = found.peak
