@@ -37,7 +37,8 @@ REASONS = {
     "cut_in_video": "Hold the camera still",
     "too_short": "The live check ended too early",
     "screen_or_photo": "Presentation attack suspected: a screen or photo frame is around the face",
-    "light_response": "Presentation attack suspected: the face did not take the screen's colours",
+    "light_response": "Come closer and face the screen while it changes colour: the face did not take its light "
+                      "(a photo or a video cannot)",
     "light_uniform": "Presentation attack suspected: the whole picture took the screen's colours, not the face",
     "light_lag": "Presentation attack suspected: the face took the screen's colours too late",
     "light_timing": "Capture problem: the screen's colours were not shown as asked; restart the live check",

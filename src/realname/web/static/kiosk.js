@@ -483,16 +483,18 @@ async function onLiveStart() {
 // --- step 4: the result ----------------------------------------------------------------------------------------
 
 const CATEGORY = {
-  attack: ["screen_or_photo", "flat_motion", "different_person", "multiple_faces", "light_response", "light_uniform",
-    "light_lag"],
+  attack: ["screen_or_photo", "flat_motion", "different_person", "multiple_faces", "light_uniform", "light_lag"],
+  // Alone, a face that did not take the screen's light is what a photo or a video gives, but also a customer too
+  // far from the screen in a bright shop: the counter says how to retry rather than "attack".
+  light: ["light_response"],
   action: ["action_missing", "turn_further", "action_too_slow", "not_frontal_between"],
   mismatch: ["face_mismatch"],
 };
 
-// The one plain-words category the counter shows for a failure (never a score). A suspected attack outranks a
-// missed action (a replay also misses its timing), which outranks a face mismatch and capture problems.
+// The one plain-words category the counter shows for a failure (never a score). A suspected attack outranks the
+// light, which outranks a missed action (a replay also misses its timing), a face mismatch and capture problems.
 function failureCategory(reasons) {
-  for (const cat of ["attack", "action", "mismatch"]) {
+  for (const cat of ["attack", "light", "action", "mismatch"]) {
     if ((reasons || []).some((r) => CATEGORY[cat].includes(r))) return cat;
   }
   return "capture";
