@@ -12,7 +12,9 @@ the background's, in chromaticity (each channel minus the mean of the three): th
 balance multiply face and background alike and cancel, and shading or expression changes all channels alike and
 cancel too. What is left follows the displayed chromaticity, a little later (display and camera latency).
 
-The decision (the session's light checks, on :func:`measure`'s figures): the response must come within a short
+Before the fit, the level, slow changes (below ``slow_hz``: a head moving or talking) and the face's position
+and size are regressed out of every series. The decision (the session's light checks, on :func:`measure`'s
+figures): the response must come within a short
 window after each colour appeared, no lag beyond it fitting clearly better (``light_lag``: an attacker reacting to
 the screen is late); the face must take at least a few percent of the screen's colour and the fit must stand
 above the noise (``light_response``: a pre-rendered face takes none, a reflection of another sequence fits
@@ -140,6 +142,9 @@ class LightLimits:
     min_snr: float = 1 / 3  # fitted response variance over residual variance (a correlation of 0.5)
     max_uniform: float = 0.5  # background response over face response
     exposure: float = 1 / 30  # a frame integrates the light over this long
+    # Colours last 150-250 ms, so their light changes at 2-7 Hz; a head that moves, turns in the shop's light or
+    # talks changes the face's colour more slowly. Changes slower than this are removed before the fit.
+    slow_hz: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -266,10 +271,13 @@ def measure(samples: Sequence[LightSample], shown: Shown, limits: LightLimits | 
     if len(usable) < max(lim.min_frames, 8):
         return empty
     t = np.array([s.t for s in usable])
-    # Removed from every series before fitting: level, drift, and the face's position and size in the picture
-    # (a head that moves carries its patches over other skin and its shadow over the wall).
+    # Removed from every series before fitting: level, slow changes (cosines up to ``slow_hz`` over the window),
+    # and the face's position and size in the picture (a head that moves carries its patches over other skin and
+    # its shadow over the wall).
     box = np.array([s.box for s in usable])
-    nuisance = np.stack([np.ones_like(t), t - t.mean(), box[:, 0] + box[:, 2], box[:, 1] + box[:, 3],
+    span = max(float(t.max() - t.min()), 1e-3)
+    slow = [np.cos(np.pi * k * (t - t.min()) / span) for k in range(1, int(2 * span * lim.slow_hz) + 1)]
+    nuisance = np.stack([np.ones_like(t), t - t.mean(), *slow, box[:, 0] + box[:, 2], box[:, 1] + box[:, 3],
                          box[:, 2] - box[:, 0]], axis=1)
     clean = np.eye(len(t)) - nuisance @ np.linalg.pinv(nuisance)
     face = clean @ _chroma(np.log(np.array([s.face for s in usable]) + _EPS))
