@@ -135,6 +135,18 @@ def test_a_reflection_of_another_sequence_is_refused(seed: int) -> None:
     assert "light_response" in failed(judge(capture(other, face=0.08, wall=0.01, seed=seed), shown))
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_another_colouring_of_the_same_timing_does_not_fit_better_than_chance(seed: int) -> None:
+    # A reflection prepared for another challenge whose colours changed at the same moments: its fit to the
+    # shown sequence is one draw among other colourings, so it does not stand out from them.
+    shown = _shown(seed)
+    n = len(shown.flashes)
+    colours = random_flashes(count=(n, n), rng=random.Random(seed + 100))  # type: ignore[arg-type]
+    recoloured = Shown(tuple(Flash(c.rgb, f.ms) for c, f in zip(colours, shown.flashes, strict=True)), shown.onsets)
+    assert judge(capture(recoloured, face=0.08, wall=0.01, seed=seed), shown)["light_sequence"] == "light_response"
+    assert judge(capture(shown, face=0.08, wall=0.01, seed=seed), shown)["light_sequence"] is None
+
+
 def test_too_few_frames_during_the_colours_is_too_short_never_a_pass() -> None:
     shown = _shown(1)
     result = judge(capture(shown, face=0.08, wall=0.01, fps=2), shown)

@@ -25,6 +25,7 @@ alike). Too few frames during the colours is ``too_short``, never a pass.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 from collections.abc import Sequence
@@ -145,6 +146,12 @@ class LightLimits:
     # Colours last 150-250 ms, so their light changes at 2-7 Hz; a head that moves, turns in the shop's light or
     # talks changes the face's colour more slowly. Changes slower than this are removed before the fit.
     slow_hz: float = 0.8
+    # The sequence shown must fit the face better than other colourings of the same timing do: with ten-odd
+    # colours in a two-dimensional chromaticity plane, a face lit by another sequence (a reflection prepared for
+    # another challenge) can fit the shown one by chance. ``alternatives`` colourings are drawn, reproducibly from
+    # the sequence itself, and at most ``max_chance`` of them may fit at least as well (a p-value).
+    alternatives: int = 200
+    max_chance: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,7 @@ class LightMeasure:
     snr: float
     response: float  # fitted face-minus-background response, log units per unit of displayed chromaticity
     uniform: float  # background-alone response over face-alone response
+    chance: float = 1.0  # share of other colourings (same timing) that fit the face at least as well
 
 
 def _linear(srgb: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -297,4 +305,27 @@ def measure(samples: Sequence[LightSample], shown: Shown, limits: LightLimits | 
     face_gain, _, _ = _fit(face, u)
     back_gain, _, _ = _fit(back, u)
     uniform = back_gain / face_gain if face_gain > 1e-6 else float("inf")
-    return LightMeasure(len(during), share, timing, lag, later, corr, snr, gain, uniform)
+    chance = _chance(shown, t, lags[inside], clean, diff, float(fits[k]), lim)
+    return LightMeasure(len(during), share, timing, lag, later, corr, snr, gain, uniform, chance)
+
+
+def _chance(shown: Shown, t: Vec, lags: Vec, clean: npt.NDArray[np.float64], diff: npt.NDArray[np.float64],
+            fit: float, lim: LightLimits) -> float:
+    """The share of other colourings of the shown timing whose best fit within the lag window is at least
+    ``fit`` (counting the shown one, so never 0). Drawn from a generator seeded by the sequence, so the same
+    capture always gets the same figure."""
+    seed = int.from_bytes(hashlib.sha256(encode(shown.flashes).encode()).digest()[:8], "big")
+    rng = np.random.default_rng(seed)
+    colours = list(PALETTE.values())
+    norm = math.sqrt(float(np.sum(diff * diff))) + 1e-18
+    better = 0
+    for _ in range(lim.alternatives):
+        picks: list[RGB] = []
+        for _f in shown.flashes:
+            options = [c for c in colours if not picks or c != picks[-1]]
+            picks.append(options[int(rng.integers(len(options)))])
+        other = Shown(tuple(Flash(c, f.ms) for c, f in zip(picks, shown.flashes, strict=True)), shown.onsets)
+        u = np.einsum("ij,ljc->lic", clean, _displayed(other, t, lags, lim.exposure))
+        fits = np.einsum("lic,ic->l", u, diff) / (np.sqrt(np.einsum("lic,lic->l", u, u)) * norm + 1e-18)
+        better += int(fits.max() >= fit)
+    return (better + 1) / (lim.alternatives + 1)

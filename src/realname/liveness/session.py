@@ -273,6 +273,7 @@ class LivenessSession:
         out.append(Check("light_response", m.response >= lim.min_response, m.response, lim.min_response,
                          "light_response"))
         out.append(Check("light_snr", m.snr >= lim.min_snr, m.snr, lim.min_snr, "light_response"))
+        out.append(Check("light_sequence", m.chance <= lim.max_chance, m.chance, lim.max_chance, "light_response"))
         out.append(Check("light_uniform", m.uniform <= lim.max_uniform, m.uniform, lim.max_uniform, "light_uniform"))
         return out
 
