@@ -67,7 +67,7 @@ def test_the_challenge_carries_signed_random_colours(api: Any) -> None:
     client, svc, _, auth = api
     opened = _open_and_start(client, auth["agent"])
     flash = opened["challenge"]["flash"]
-    assert 10 <= len(flash) <= 12 and all(f["color"].startswith("#") and 150 <= f["ms"] <= 250 for f in flash)
+    assert 16 <= len(flash) <= 20 and all(f["color"].startswith("#") and 120 <= f["ms"] <= 200 for f in flash)
     payload = json.loads(base64.urlsafe_b64decode(opened["challenge"]["token"].split(".")[0] + "=="))
     with svc.db.read() as s:
         v = s.get(Verification, opened["id"])

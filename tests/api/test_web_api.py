@@ -148,7 +148,7 @@ def test_operator_settings_are_read_changed_audited_and_used(db_url: str) -> Non
 
         r = p.client.put("/v1/admin/settings", headers=admin, json={"light_check": True})
         assert r.status_code == 200 and r.json()["light_check"] is True, r.text
-        assert len(p.open(agent)["challenge"]["flash"]) >= 10  # the next challenge lights the face
+        assert len(p.open(agent)["challenge"]["flash"]) >= 16  # the next challenge lights the face
         assert p.audit("settings_changed")[-1].payload == {"from": {"light_check": False},
                                                           "to": {"light_check": True}}
 

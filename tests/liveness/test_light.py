@@ -170,7 +170,7 @@ def test_a_session_needs_actions_or_light() -> None:
 def test_random_sequences_vary_every_way() -> None:
     for seed in range(200):
         flashes = random_flashes(rng=random.Random(seed))  # type: ignore[arg-type]
-        assert 10 <= len(flashes) <= 12 and all(150 <= f.ms <= 250 for f in flashes)
+        assert 16 <= len(flashes) <= 20 and all(120 <= f.ms <= 200 for f in flashes)
         assert all(a.rgb != b.rgb for a, b in itertools.pairwise(flashes))
         assert len({f.rgb for f in flashes if len(set(f.rgb)) > 1}) >= 4
         assert {f.rgb for f in flashes} <= set(PALETTE.values())

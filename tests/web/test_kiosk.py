@@ -138,14 +138,14 @@ def consent_and_capture(page: Page, shot: Shots) -> dict[str, Any]:
         shot("action")
     decision: dict[str, Any] = captured.value.json()
     # What the page sent: JPEG frames with their capture times, about 15 a second for the light (0.8 s of grey,
-    # the colours, 1 s of grey), then 4 s per action + 2 s; and the time each of the 10-12 colours appeared.
+    # the colours, 1 s of grey), then 4 s per action + 2 s; and the time each of the 16-20 colours appeared.
     sent = page.evaluate("window.__captures.at(-1)")
     times = [float(t) for t in sent["timestamps"].split(",")]
     onsets = [float(t) for t in sent["flash_times"].split(",")]
     light = 1.8 + (onsets[-1] - onsets[0]) + 0.3
     frames, span = sent["frames"], times[-1] - times[0]
     assert frames == len(times) and 21 + light - 0.5 <= span <= 22.5 + light + 0.5, (frames, span, light)
-    assert 10 <= len(onsets) <= 12 and times[0] < onsets[0] < onsets[-1] < times[-1], (onsets, times[0], times[-1])
+    assert 16 <= len(onsets) <= 20 and times[0] < onsets[0] < onsets[-1] < times[-1], (onsets, times[0], times[-1])
     assert sent["types"] == ["image/jpeg"] and 0 < sent["width"] <= 640, sent
     assert 10 <= frames / span <= 16, frames / span
     assert all(b > a for a, b in itertools.pairwise(times))

@@ -65,7 +65,9 @@ class Flash:
         return "{:02x}{:02x}{:02x}".format(*self.rgb)
 
 
-def random_flashes(count: tuple[int, int] = (10, 12), ms: tuple[int, int] = (150, 250),
+# 16-20 colours of 120-200 ms (about 3 s): each colour is one more independent sample of the face's response, and
+# with ten-odd colours in a two-dimensional chromaticity plane another sequence fitted the shown one by chance.
+def random_flashes(count: tuple[int, int] = (16, 20), ms: tuple[int, int] = (120, 200),
                    rng: secrets.SystemRandom | None = None) -> tuple[Flash, ...]:
     """A sequence of ``count`` colours from :data:`PALETTE`, ``ms`` milliseconds each, from a system RNG: no two
     neighbours alike, and at least four different saturated hues so the chromaticity varies in every direction."""
@@ -143,7 +145,7 @@ class LightLimits:
     min_snr: float = 1 / 3  # fitted response variance over residual variance (a correlation of 0.5)
     max_uniform: float = 0.5  # background response over face response
     exposure: float = 1 / 30  # a frame integrates the light over this long
-    # Colours last 150-250 ms, so their light changes at 2-7 Hz; a head that moves, turns in the shop's light or
+    # Colours last 120-200 ms, so their light changes at 2.5-8 Hz; a head that moves, turns in the shop's light or
     # talks changes the face's colour more slowly. Changes slower than this are removed before the fit.
     slow_hz: float = 0.8
     # The sequence shown must fit the face better than other colourings of the same timing do: with ten-odd
