@@ -14,12 +14,13 @@ cancel too. What is left follows the displayed chromaticity, a little later (dis
 
 Before the fit, the level, slow changes (below ``slow_hz``: a head moving or talking) and the face's position
 and size are regressed out of every series. The decision (the session's light checks, on :func:`measure`'s
-figures): the response must come within a short
-window after each colour appeared, no lag beyond it fitting clearly better (``light_lag``: an attacker reacting to
-the screen is late); the face must take at least a few percent of the screen's colour and the fit must stand
-above the noise (``light_response``: a pre-rendered face takes none, a reflection of another sequence fits
-poorly); and the face alone must respond clearly more than the background alone (``light_uniform``: a tinted
-injected picture, or a phone or monitor held up to the camera, colours its glass evenly, face and background
+figures): the response must come within a short window after each colour appeared, no lag beyond it fitting
+clearly better (``light_lag``: an attacker reacting to the screen is late); the face must take at least a few
+percent of the screen's colour, the fit must stand above the noise, and the shown sequence must fit better than
+other colourings of the same timing would (``light_response``: a pre-rendered face takes none, a reflection of
+another sequence fits poorly or no better than chance); and the face alone must respond clearly more than the
+background alone (``light_uniform``: a tinted injected picture, or a phone or monitor held up to the camera,
+colours its glass evenly, face and background
 alike). Too few frames during the colours is ``too_short``, never a pass.
 """
 
@@ -148,8 +149,8 @@ class LightLimits:
     # Colours last 120-200 ms, so their light changes at 2.5-8 Hz; a head that moves, turns in the shop's light or
     # talks changes the face's colour more slowly. Changes slower than this are removed before the fit.
     slow_hz: float = 0.8
-    # The sequence shown must fit the face better than other colourings of the same timing do: with ten-odd
-    # colours in a two-dimensional chromaticity plane, a face lit by another sequence (a reflection prepared for
+    # The sequence shown must fit the face better than other colourings of the same timing do: with a few dozen
+    # samples in a two-dimensional chromaticity plane, a face lit by another sequence (a reflection prepared for
     # another challenge) can fit the shown one by chance. ``alternatives`` colourings are drawn, reproducibly from
     # the sequence itself, and at most ``max_chance`` of them may fit at least as well (a p-value).
     alternatives: int = 200
