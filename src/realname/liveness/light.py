@@ -238,19 +238,37 @@ def _chroma(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 _STEP = 0.005  # seconds: the grid the displayed light is integrated on
 
 
-def _displayed(shown: Shown, t: Vec, lags: Vec, exposure: float) -> npt.NDArray[np.float64]:
-    """Chromaticity of the displayed light as frames at times ``t`` see it for each lag (lags x frames x 3): ``lag``
-    late and averaged over the exposure. One running sum over a fine time grid serves every lag."""
+def _exposure_weights(shown: Shown, t: Vec, lags: Vec, exposure: float) -> npt.NDArray[np.float64]:
+    """How much of each frame's exposure falls on each colour of the sequence, for each lag (lags x frames x
+    (1 + colours); column 0 is the neutral grey before and after): the frame at ``t`` sees the screen of
+    ``t - lag - exposure .. t - lag``. One running sum over a fine time grid serves every lag."""
     lo = float(t.min() - lags.max() - exposure) - _STEP
     hi = float(t.max() - lags.min()) + _STEP
     grid = lo + _STEP * np.arange(int((hi - lo) / _STEP) + 2)
-    cum = np.concatenate([np.zeros((1, 3)), np.cumsum(shown.colour_at(grid), axis=0)])
+    n = len(shown.flashes)
+    segment = np.searchsorted(np.array([*shown.onsets, shown.end]), grid, side="right")  # 1..n inside
+    segment[(segment < 1) | (segment > n)] = 0
+    onehot = np.zeros((len(grid), n + 1))
+    onehot[np.arange(len(grid)), segment] = 1.0
+    cum = np.concatenate([np.zeros((1, n + 1)), np.cumsum(onehot, axis=0)])
     end = t[None, :] - lags[:, None]
     i1 = np.clip(np.rint((end - lo) / _STEP).astype(int), 1, len(grid))
     i0 = np.clip(np.rint((end - exposure - lo) / _STEP).astype(int), 0, len(grid) - 1)
     i0 = np.minimum(i0, i1 - 1)
-    seen = (cum[i1] - cum[i0]) / (i1 - i0)[:, :, None]
-    return np.asarray(seen - seen.mean(axis=2, keepdims=True), np.float64)
+    return np.asarray((cum[i1] - cum[i0]) / (i1 - i0)[:, :, None], np.float64)
+
+
+def _colour_chroma(rgbs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Chromaticity of displayed colours (0..255 sRGB, ... x 3): linear light minus its mean over the channels."""
+    lin = _linear(rgbs / 255)
+    return np.asarray(lin - lin.mean(axis=-1, keepdims=True), np.float64)
+
+
+def _displayed(shown: Shown, t: Vec, lags: Vec, exposure: float) -> npt.NDArray[np.float64]:
+    """Chromaticity of the displayed light as frames at times ``t`` see it for each lag (lags x frames x 3): ``lag``
+    late and averaged over the exposure (chromaticity is linear in the light, so it mixes as the weights do)."""
+    colours = np.array([NEUTRAL, *(f.rgb for f in shown.flashes)], np.float64)
+    return np.asarray(_exposure_weights(shown, t, lags, exposure) @ _colour_chroma(colours), np.float64)
 
 
 def _fit(y: npt.NDArray[np.float64], u: npt.NDArray[np.float64]) -> tuple[float, float, float]:
@@ -316,19 +334,24 @@ def _chance(shown: Shown, t: Vec, lags: Vec, clean: npt.NDArray[np.float64], dif
             fit: float, lim: LightLimits) -> float:
     """The share of other colourings of the shown timing whose best fit within the lag window is at least
     ``fit`` (counting the shown one, so never 0). Drawn from a generator seeded by the sequence, so the same
-    capture always gets the same figure."""
+    capture always gets the same figure.
+
+    A colouring's displayed chromaticity is the exposure weights times its colours, so the fit of every
+    colouring comes from two products computed once: the weights against the face's response, and the weights
+    against themselves through the nuisance projection."""
     seed = int.from_bytes(hashlib.sha256(encode(shown.flashes).encode()).digest()[:8], "big")
     rng = np.random.default_rng(seed)
-    colours = list(PALETTE.values())
-    norm = math.sqrt(float(np.sum(diff * diff))) + 1e-18
-    better = 0
-    for _ in range(lim.alternatives):
-        picks: list[RGB] = []
-        for _f in shown.flashes:
-            options = [c for c in colours if not picks or c != picks[-1]]
-            picks.append(options[int(rng.integers(len(options)))])
-        other = Shown(tuple(Flash(c, f.ms) for c, f in zip(picks, shown.flashes, strict=True)), shown.onsets)
-        u = np.einsum("ij,ljc->lic", clean, _displayed(other, t, lags, lim.exposure))
-        fits = np.einsum("lic,ic->l", u, diff) / (np.sqrt(np.einsum("lic,lic->l", u, u)) * norm + 1e-18)
-        better += int(fits.max() >= fit)
+    weights = _exposure_weights(shown, t, lags, lim.exposure)[:, :, 1:]  # grey has no chromaticity
+    towards = np.einsum("lfi,fc->lic", weights, diff)
+    gram = np.einsum("lfi,fg,lgj->lij", weights, clean, weights, optimize=True)
+    # Colourings without two neighbours alike: each colour after the first is one of the other seven.
+    palette = _colour_chroma(np.array(list(PALETTE.values()), np.float64))
+    n, k = len(shown.flashes), len(palette)
+    steps = rng.integers(1, k, size=(lim.alternatives, n))
+    steps[:, 0] = rng.integers(0, k, size=lim.alternatives)
+    colours = palette[np.cumsum(steps, axis=1) % k]  # alternatives x colours x 3
+    num = np.einsum("aic,lic->al", colours, towards)
+    energy = np.einsum("aic,lij,ajc->al", colours, gram, colours, optimize=True)
+    fits = num / (np.sqrt(np.maximum(energy, 0.0)) * math.sqrt(float(np.sum(diff * diff))) + 1e-18)
+    better = int(np.sum(fits.max(axis=1) >= fit))
     return (better + 1) / (lim.alternatives + 1)
