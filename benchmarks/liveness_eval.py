@@ -125,7 +125,8 @@ def main() -> int:
     (args.out / "other-people-apart.json").write_text(json.dumps(apart, indent=1), encoding="utf-8")
     flash = args.out / "flash"
     steps = [[*cli, "make-flash", "--liveness", str(args.data / "liveness"), "--out", str(flash), "--strengths",
-              ",".join(f"{k:.2f}" for k in STRENGTHS), "--per-clip", str(args.per_clip)]]
+              ",".join(f"{k:.2f}" for k in STRENGTHS), "--per-clip", str(args.per_clip),
+              "--seed", "1"]]  # the reported set (seeds 0 and 7 were used to develop the check)
     evals = [(windows, "genuine-windows-eval"), (variations, "variations-eval"), (shared, "shared-clips-eval"),
              (others, "other-people-eval"), (flash / "attacks.csv", "flash-attacks-eval"),
              *((flash / f"genuine-{k:.2f}.csv", f"flash-genuine-{k:.2f}-eval") for k in STRENGTHS)]
