@@ -184,3 +184,16 @@ def test_a_move_done_again_after_the_head_came_back_counts_in_order() -> None:
     early = frames[:round(2.6 * FPS)]
     _, problem = match_challenge(detect_events(early), [Action.LOOK_UP, Action.TURN_RIGHT], early)
     assert problem == "not_frontal_between"
+
+
+def test_a_turn_under_way_when_the_recording_starts_is_not_the_first_action() -> None:
+    # A window cut from a recording in the middle of a right turn, then left and right again: the tail of the
+    # first turn was not seen to start, so "right, then left" is not in this clip.
+    frames = seq((0.4, {"yaw": 25}), (0.6, FRONT), (0.6, {"yaw": -30}), (0.6, FRONT), (0.6, {"yaw": 30}),
+                 (0.6, FRONT))
+    events = detect_events(frames)
+    assert [e.action for e in events][:1] == [Action.TURN_RIGHT] and events[0].start == 0.0
+    matched, problem = match_challenge(events, [Action.TURN_RIGHT, Action.TURN_LEFT], frames)
+    assert problem == "action_missing" and matched[0] is not None and matched[0].peak > 2.0
+    _, problem = match_challenge(events, [Action.TURN_LEFT, Action.TURN_RIGHT], frames)
+    assert problem is None

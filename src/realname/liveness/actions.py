@@ -176,6 +176,16 @@ def frontal_between(frames: Sequence[FrameFeatures], base: Baseline, first: Acti
     )
 
 
+def _seen_leaving(frames: Sequence[FrameFeatures], base: Baseline, move: Event, limits: ActionLimits) -> bool:
+    """Was the head seen near the baseline, on the move's axis, before the move's peak?"""
+    turn = move.action in (Action.TURN_LEFT, Action.TURN_RIGHT)
+    return any(
+        f.t < move.peak and f.faces >= 1
+        and abs((f.yaw - base.yaw) if turn else (f.pitch - base.pitch)) <= limits.frontal_degrees
+        for f in frames
+    )
+
+
 def match_challenge(events: Sequence[Event], challenge: Sequence[Action], frames: Sequence[FrameFeatures],
                     limits: ActionLimits | None = None) -> tuple[list[Event | None], str | None]:
     """Match the challenged actions, in order, to detected events. Returns one event (or None) per action and
@@ -188,6 +198,10 @@ def match_challenge(events: Sequence[Event], challenge: Sequence[Action], frames
     problem: str | None = None
     for action in challenge:
         candidates = [e for e in events if e.action is action and e.start > after]
+        if action.is_head_move and base is not None:
+            # A move already under way when the recording starts was not seen to start: a clip cut in the middle
+            # of a turn must not count the turn's tail as the first action.
+            candidates = [e for e in candidates if _seen_leaving(frames, base, e, lim)]
         if action.is_head_move and last_head is not None and base is not None:
             # The first move that starts after the head came back: a customer who sets off early, or whose
             # previous move flowed into this one, and then does it properly, has done it in order.
