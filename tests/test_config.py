@@ -26,3 +26,19 @@ def test_serve_refuses_to_start_with_a_fixed_challenge(monkeypatch: pytest.Monke
 def test_signal_thresholds_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REALNAME_SIGNALS__MANY_OUTLETS", "4")
     assert Settings().signals.many_outlets == 4
+
+
+def test_the_readmes_settings_table_names_every_setting() -> None:
+    """An operator's engineers read the settings from the README's table: every field of Settings is a row
+    (nested groups as ``REALNAME_<GROUP>__<NAME>``)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Settings"):]
+    table = section[:section.index("\n## ")]
+    named = set(re.findall(r"`(REALNAME_[A-Z0-9_]+)", table))
+    for name, field in Settings.model_fields.items():
+        env = f"REALNAME_{name.upper()}"
+        nested = isinstance(field.default_factory, type)
+        assert (env + "__" if nested else env) in named, f"{env} is not in the README's settings table"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,6 +41,3 @@ def upsert_person(s: Session, svc: Services, doc: ValidDocument) -> Person:
 def person_name(svc: Services, person: Person) -> str:
     return svc.cipher.decrypt(person.name_enc, context="person.name")
 
-
-def person_birth_date(svc: Services, person: Person) -> date:
-    return date.fromisoformat(svc.cipher.decrypt(person.birth_date_enc, context="person.birth_date"))
