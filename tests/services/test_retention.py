@@ -82,3 +82,29 @@ def test_purge_deletes_what_is_due_and_records_it(db_url: str) -> None:
         purges = s.execute(select(AuditEvent).where(AuditEvent.action == "purge")).scalars().all()
         assert [p.payload["registrations"] for p in purges] == [0, 1]
         assert verify_chain(s).ok
+
+
+def test_an_operators_own_retention_settings_decide_what_the_purge_deletes(db_url: str) -> None:
+    """What the administrator sets in the back office is what the purge and a cancellation use (not only the
+    service's defaults): sessions after 7 days, an ended registration on the day after it ended."""
+    from realname.services import admin
+
+    clock = Clock()
+    svc, _ = seeded(db_url, clock=clock)
+    who = agent(svc)
+    boss = authenticate(svc, login(svc, "admin1", DEMO_PASSWORD)[0])
+    admin.update_operator_settings(svc, boss, {"session_retention_days": 7, "retention_years_after_service": 0})
+    gone = registrations.register(svc, who, verified(svc, who, prc_card()))
+    registrations.cancel(svc, who, gone.id, "customer left")
+    with svc.db.read() as s:
+        reg = s.get(Registration, gone.id)
+        assert reg is not None and reg.retain_until == clock.now.date()  # 0 years after the end
+    verified(svc, who, prc_card())
+    clock.advance(days=6)
+    report = retention.purge(svc)
+    # The ended registration is past its 0 years (the default keeps it 2); the sessions are within 7 days.
+    assert report.registrations == 1 and report.verifications == 0
+    clock.advance(days=2)
+    report = retention.purge(svc)
+    assert report.verifications == 2  # 8 days on: well under the default 90
+    assert count(svc, Verification) == 0 and count(svc, Registration) == 0

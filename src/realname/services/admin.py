@@ -309,6 +309,12 @@ def get_operator_settings(svc: Services, operator_id: str) -> OperatorSettings:
         return _merged(svc.settings, op.settings)
 
 
+def settings_in(s: Session, svc: Services, operator_id: str) -> OperatorSettings:
+    """The operator's settings read inside the caller's transaction (a registration that ends, a purge)."""
+    op = s.get(Operator, operator_id)
+    return _merged(svc.settings, op.settings if op is not None else None)
+
+
 def operator_view(svc: Services, actor: Actor) -> tuple[Operator, OperatorSettings]:
     """The caller's operator and its settings, for the kiosk and the back office (operator staff)."""
     require(actor, "operator.read")

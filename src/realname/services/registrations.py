@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from realname.audit.log import append
 from realname.errors import BadInputError, CapExceededError, ConflictError, NotFoundError
 from realname.registry.tables import Operator, Person, PhoneNumber, Registration, Reverification, Verification
+from realname.services.admin import settings_in
 from realname.services.auth import require
 from realname.services.context import SYSTEM, Actor, Services
 from realname.services.verifications import consume_pass
@@ -56,10 +57,11 @@ def _pick_number(s: Session, svc: Services, operator_id: str, msisdn: str | None
     return number
 
 
-def _end(svc: Services, reg: Registration, at: datetime, reason: str) -> None:
-    """A registration ends (cancelled or transferred) and is kept for the retention period after it."""
+def _end(s: Session, svc: Services, reg: Registration, at: datetime, reason: str) -> None:
+    """A registration ends (cancelled or transferred) and is kept for its operator's retention period after it."""
     reg.status, reg.ended_at, reg.end_reason = "cancelled", at, reason[:64]
-    reg.retain_until = (at + timedelta(days=365 * svc.settings.retention_years_after_service)).date()
+    years = settings_in(s, svc, reg.operator_id).retention_years_after_service
+    reg.retain_until = (at + timedelta(days=365 * years)).date()
 
 
 def register(svc: Services, actor: Actor, verification_id: str, msisdn: str | None = None) -> Registration:
@@ -149,7 +151,7 @@ def cancel(svc: Services, actor: Actor, registration_id: str, reason: str) -> Re
             raise ConflictError("this registration is already cancelled", code="already_cancelled")
         number = s.get(PhoneNumber, reg.number_id)
         assert number is not None
-        _end(svc, reg, now, reason.strip())
+        _end(s, svc, reg, now, reason.strip())
         number.status, number.updated_at = "cancelled", now
         append(s, at=now, actor=actor.username, action="cancellation", subject=reg.id,
                payload={"msisdn": number.msisdn, "reason": reason.strip()})
@@ -170,7 +172,7 @@ def transfer(svc: Services, actor: Actor, registration_id: str, verification_id:
             raise ConflictError("the number already belongs to this person", code="same_holder")
         number = s.get(PhoneNumber, old.number_id)
         assert number is not None
-        _end(svc, old, now, "transferred")
+        _end(s, svc, old, now, "transferred")
         number.status = "available"
         s.flush()
         new = _assign(s, svc, actor, v, person, number.msisdn)

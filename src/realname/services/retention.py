@@ -1,8 +1,10 @@
 """Retention and erasure: what is kept, for how long, and proof that what was due is gone.
 
 ``purge`` deletes what is due and records counts in the audit chain; ``erase_biometrics`` deletes one person's
-face data on request and returns the audit event that proves it. Verification sessions go after
-``session_retention_days``; a registration keeps the evidence summary copied from its session.
+face data on request and returns the audit event that proves it. Verification sessions go after their operator's
+``session_retention_days``, and an ended registration after its operator's ``retention_years_after_service``
+(both set in the back office over the service's defaults); a registration keeps the evidence summary copied
+from its session.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, delete, func, select, union, update
+from sqlalchemy import CompoundSelect, and_, delete, false, func, or_, select, union, update
 
 from realname.audit.chain import EventRecord
 from realname.audit.log import append
@@ -21,11 +23,13 @@ from realname.registry.tables import (
     AuthToken,
     Consent,
     FaceTemplate,
+    Operator,
     Person,
     Registration,
     Reverification,
     Verification,
 )
+from realname.services.admin import settings_in
 from realname.services.context import SYSTEM, Actor, Services
 
 
@@ -43,8 +47,12 @@ def purge(svc: Services, actor: Actor = SYSTEM) -> PurgeReport:
     now = svc.now()
     today = now.date()
     with svc.db.write() as s:
-        old = select(Verification.id).where(
-            Verification.created_at < now - timedelta(days=svc.settings.session_retention_days))
+        # Each operator's own session retention (set in the back office), over the service's default.
+        due_sessions = [and_(Verification.operator_id == op_id,
+                             Verification.created_at < now - timedelta(days=settings_in(s, svc, op_id)
+                                                                       .session_retention_days))
+                        for op_id in s.execute(select(Operator.id)).scalars()]
+        old = select(Verification.id).where(or_(false(), *due_sessions))
         s.execute(update(Registration).where(Registration.verification_id.in_(old)).values(verification_id=None))
         s.execute(update(Reverification).where(Reverification.verification_id.in_(old))
                   .values(verification_id=None))
