@@ -168,22 +168,20 @@ def frontal_between(frames: Sequence[FrameFeatures], base: Baseline, first: Acti
     """Did the first of two head moves end (its axis back within ``frontal_degrees`` of the baseline) at some
     frame strictly between their peaks? The other axis may already be moving: people flow from one move into the
     next, and one move held still is not two."""
-    turn = first in (Action.TURN_LEFT, Action.TURN_RIGHT)
-    return any(
-        start < f.t < end and f.faces >= 1
-        and abs((f.yaw - base.yaw) if turn else (f.pitch - base.pitch)) <= limits.frontal_degrees
-        for f in frames
-    )
+    return any(start < f.t < end and f.faces >= 1 and _off_baseline(f, base, first) <= limits.frontal_degrees
+               for f in frames)
+
+
+def _off_baseline(frame: FrameFeatures, base: Baseline, move: Action) -> float:
+    """Degrees from the baseline on the move's own axis (yaw for a turn, pitch for a nod)."""
+    turn = move in (Action.TURN_LEFT, Action.TURN_RIGHT)
+    return abs((frame.yaw - base.yaw) if turn else (frame.pitch - base.pitch))
 
 
 def _seen_leaving(frames: Sequence[FrameFeatures], base: Baseline, move: Event, limits: ActionLimits) -> bool:
     """Was the head seen near the baseline, on the move's axis, before the move's peak?"""
-    turn = move.action in (Action.TURN_LEFT, Action.TURN_RIGHT)
-    return any(
-        f.t < move.peak and f.faces >= 1
-        and abs((f.yaw - base.yaw) if turn else (f.pitch - base.pitch)) <= limits.frontal_degrees
-        for f in frames
-    )
+    return any(f.t < move.peak and f.faces >= 1 and _off_baseline(f, base, move.action) <= limits.frontal_degrees
+               for f in frames)
 
 
 def match_challenge(events: Sequence[Event], challenge: Sequence[Action], frames: Sequence[FrameFeatures],
