@@ -161,6 +161,20 @@ def test_colours_reported_for_other_durations_than_signed() -> None:
     assert judge(capture(stretched, face=0.08, wall=0.01), stretched)["light_timing"] == "light_timing"
 
 
+def test_a_reported_window_stretched_to_days_is_refused_without_fitting() -> None:
+    # An insider's kiosk reports the last colour a week later and sends a frame from then: the fit's time grid
+    # would span the week (over a hundred million steps, gigabytes). The durations disagree with the signed
+    # ones: nothing is fitted.
+    from realname.liveness.light import LightSample, measure
+
+    shown = _shown(3)
+    onsets = (*shown.onsets[:-1], 7 * 86400.0)
+    samples = [LightSample(t, np.array([0.4, 0.3, 0.2]), np.array([0.3, 0.3, 0.3]))
+               for t in (*np.arange(0.0, 4.0, 1 / 15), 7 * 86400.0 + 0.1)]
+    m = measure(samples, Shown(shown.flashes, onsets))
+    assert m.timing > 1000 and m.response == 0.0 and m.chance == 1.0
+
+
 def test_a_session_needs_actions_or_light() -> None:
     with pytest.raises(ChallengeError):
         LivenessSession([], None, analyzer=Still())

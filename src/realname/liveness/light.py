@@ -264,13 +264,6 @@ def _colour_chroma(rgbs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(lin - lin.mean(axis=-1, keepdims=True), np.float64)
 
 
-def _displayed(shown: Shown, t: Vec, lags: Vec, exposure: float) -> npt.NDArray[np.float64]:
-    """Chromaticity of the displayed light as frames at times ``t`` see it for each lag (lags x frames x 3): ``lag``
-    late and averaged over the exposure (chromaticity is linear in the light, so it mixes as the weights do)."""
-    colours = np.array([NEUTRAL, *(f.rgb for f in shown.flashes)], np.float64)
-    return np.asarray(_exposure_weights(shown, t, lags, exposure) @ _colour_chroma(colours), np.float64)
-
-
 def _fit(y: npt.NDArray[np.float64], u: npt.NDArray[np.float64]) -> tuple[float, float, float]:
     """Shared gain of ``u`` in ``y`` (both detrended, frames x channels): gain, correlation, SNR."""
     uu, yy = u.ravel(), y.ravel()
@@ -297,7 +290,9 @@ def measure(samples: Sequence[LightSample], shown: Shown, limits: LightLimits | 
     share = len(seen & set(range(len(shown.flashes)))) / len(shown.flashes)
     usable = [s for s in window if s.background is not None]
     empty = LightMeasure(len(during), share, timing, float("nan"), 0.0, 0.0, 0.0, 0.0, float("nan"))
-    if len(usable) < max(lim.min_frames, 8):
+    # Colours reported for other durations than signed fail light_timing; they are not fitted either: the fit's
+    # time grid spans the reported window, which a kiosk could otherwise stretch to any length.
+    if len(usable) < max(lim.min_frames, 8) or timing > lim.onset_slack:
         return empty
     t = np.array([s.t for s in usable])
     # Removed from every series before fitting: level, slow changes (cosines up to ``slow_hz`` over the window),
@@ -313,7 +308,9 @@ def measure(samples: Sequence[LightSample], shown: Shown, limits: LightLimits | 
     back = clean @ _chroma(np.log(np.array([s.background for s in usable if s.background is not None]) + _EPS))
     diff = face - back
     lags = np.arange(lim.lag_range[0], lim.lag_range[1] + 1e-9, 0.01)
-    shown_u = np.einsum("ij,ljc->lic", clean, _displayed(shown, t, lags, lim.exposure))
+    weights = _exposure_weights(shown, t, lags, lim.exposure)
+    colours = np.array([NEUTRAL, *(f.rgb for f in shown.flashes)], np.float64)
+    shown_u = np.einsum("ij,ljc->lic", clean, weights @ _colour_chroma(colours))
     num = np.einsum("lic,ic->l", shown_u, diff)
     den = np.sqrt(np.einsum("lic,lic->l", shown_u, shown_u) * float(np.sum(diff * diff))) + 1e-18
     fits = num / den
@@ -326,12 +323,12 @@ def measure(samples: Sequence[LightSample], shown: Shown, limits: LightLimits | 
     face_gain, _, _ = _fit(face, u)
     back_gain, _, _ = _fit(back, u)
     uniform = back_gain / face_gain if face_gain > 1e-6 else float("inf")
-    chance = _chance(shown, t, lags[inside], clean, diff, float(fits[k]), lim)
+    chance = _chance(shown, weights[inside], clean, diff, float(fits[k]), lim)
     return LightMeasure(len(during), share, timing, lag, later, corr, snr, gain, uniform, chance)
 
 
-def _chance(shown: Shown, t: Vec, lags: Vec, clean: npt.NDArray[np.float64], diff: npt.NDArray[np.float64],
-            fit: float, lim: LightLimits) -> float:
+def _chance(shown: Shown, weights: npt.NDArray[np.float64], clean: npt.NDArray[np.float64],
+            diff: npt.NDArray[np.float64], fit: float, lim: LightLimits) -> float:
     """The share of other colourings of the shown timing whose best fit within the lag window is at least
     ``fit`` (counting the shown one, so never 0). Drawn from a generator seeded by the sequence, so the same
     capture always gets the same figure.
@@ -341,7 +338,7 @@ def _chance(shown: Shown, t: Vec, lags: Vec, clean: npt.NDArray[np.float64], dif
     against themselves through the nuisance projection."""
     seed = int.from_bytes(hashlib.sha256(encode(shown.flashes).encode()).digest()[:8], "big")
     rng = np.random.default_rng(seed)
-    weights = _exposure_weights(shown, t, lags, lim.exposure)[:, :, 1:]  # grey has no chromaticity
+    weights = weights[:, :, 1:]  # the exposure weights at the lags searched; grey has no chromaticity
     towards = np.einsum("lfi,fc->lic", weights, diff)
     gram = np.einsum("lfi,fg,lgj->lij", weights, clean, weights, optimize=True)
     # Colourings without two neighbours alike: each colour after the first is one of the other seven.

@@ -267,7 +267,7 @@ class LivenessSession:
         enough = m.frames >= lim.min_frames and m.seen >= lim.min_seen
         out = [Check("light_frames", enough, float(m.frames), float(lim.min_frames), "too_short"),
                Check("light_timing", m.timing <= lim.onset_slack, m.timing, lim.onset_slack, "light_timing")]
-        if not enough:
+        if not enough or m.timing > lim.onset_slack:  # nothing was fitted
             return out
         out.append(Check("light_lag", m.later <= lim.later_by, m.lag, lim.max_lag, "light_lag"))
         out.append(Check("light_response", m.response >= lim.min_response, m.response, lim.min_response,
