@@ -39,9 +39,9 @@ import numpy.typing as npt
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from realname.evaluation.liveness.blinks import Interval, blink_intervals  # noqa: E402
 from realname.images import BGRImage  # noqa: E402
 from realname.liveness.actions import ActionLimits, baseline  # noqa: E402
-from realname.liveness.blink_eval import Interval, blink_intervals  # noqa: E402
 from realname.liveness.features import FrameFeatures  # noqa: E402
 
 Vec = npt.NDArray[np.float64]
@@ -174,7 +174,7 @@ def main() -> int:
     if not listing.is_file():
         print(f"skipped: {listing} is absent")
         return 0
-    from realname.liveness.blink_eval import clip_table, evaluate, read_listing, table, write
+    from realname.evaluation.liveness.blinks import clip_table, evaluate, read_listing, table, write
 
     clips = read_listing(listing)
     t0 = time.perf_counter()

@@ -17,8 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from realname.liveness.evaluation import MANIFEST_COLUMNS
-from realname.liveness.variations import make_variations
+from realname.evaluation.liveness.evaluate import MANIFEST_COLUMNS
+from realname.evaluation.liveness.variations import make_variations
 
 HERE = Path(__file__).resolve().parent
 HEAD_MOVES = ("turn_left", "turn_right", "look_up", "look_down")

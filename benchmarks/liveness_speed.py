@@ -58,7 +58,7 @@ def main() -> int:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     from realname.engine.local import LocalEngine
-    from realname.evaluation.flash import Reflection, Scene, place
+    from realname.evaluation.liveness.flash import Reflection, Scene, place
     from realname.images import decode_image
     from realname.liveness.challenges import Action
     from realname.liveness.features import FrameAnalyzer

@@ -21,15 +21,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from realname.config import Settings
+from realname.context import SYSTEM, Services
+from realname.evaluation.synthetic import GenerationSpec, generate
 from realname.privacy.keyring import Keyring
 from realname.registry.db import Database
 from realname.registry.migrate import upgrade
-from realname.services import report_files
-from realname.services.context import SYSTEM, Services
-from realname.services.period import Period
-from realname.services.reports import build_report
-from realname.services.signals import find_signals
-from realname.services.synthetic import GenerationSpec, generate
+from realname.supervision import report_files
+from realname.supervision.period import Period
+from realname.supervision.reports import build_report
+from realname.supervision.signals import find_signals
 
 PG = os.environ.get("REALNAME_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

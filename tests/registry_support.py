@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from stdnum.cn import ric
 
 from realname.config import Settings
+from realname.context import Services
+from realname.live_check import FixedLiveCheck, LiveCheck
+from realname.operators.demo import seed_demo
 from realname.privacy.keyring import Keyring
 from realname.registry.db import Database
 from realname.registry.migrate import upgrade
-from realname.services.context import Services
-from realname.services.demo import seed_demo
-from realname.services.live_check import FixedLiveCheck, LiveCheck
 
 PG_URL = os.environ.get("REALNAME_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 KEYRING = Keyring.generate("ktest")

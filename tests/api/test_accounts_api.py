@@ -15,9 +15,9 @@ from sqlalchemy import select
 from tests.registry_support import Clock, seeded
 
 from realname.api.app import create_app
+from realname.context import Services
+from realname.operators.demo import DEMO_PASSWORD
 from realname.registry.tables import AuditEvent
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD
 
 
 @contextmanager

@@ -40,6 +40,9 @@ from tests.registry_support import Clock, portrait_bytes, prc_card, seeded
 
 from realname.api.app import create_app
 from realname.api.limits import body_limit
+from realname.context import Services
+from realname.operators.auth import PERMISSIONS, ROLES
+from realname.operators.demo import DEMO_PASSWORD
 from realname.registry.migrate import upgrade
 from realname.registry.tables import (
     AuditEvent,
@@ -51,9 +54,6 @@ from realname.registry.tables import (
     User,
     Verification,
 )
-from realname.services.auth import PERMISSIONS, ROLES
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD
 
 MAX_UPLOAD = 60_000  # per image (the portrait, each frame)
 MAX_CAPTURE = 250_000  # a whole capture request

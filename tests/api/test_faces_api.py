@@ -13,8 +13,8 @@ from tests.registry_support import seeded
 from tests.support import jpeg_bytes, lfw_image
 
 from realname.api.app import create_app
+from realname.operators.demo import DEMO_PASSWORD
 from realname.registry.migrate import upgrade
-from realname.services.demo import DEMO_PASSWORD
 
 
 @pytest.fixture

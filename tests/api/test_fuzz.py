@@ -26,9 +26,9 @@ from tests.servers import serve
 
 from realname.api.app import create_app
 from realname.config import Settings
+from realname.operators.auth import ROLES
+from realname.operators.demo import DEMO_PASSWORD, DEMO_USERS
 from realname.registry.migrate import upgrade
-from realname.services.auth import ROLES
-from realname.services.demo import DEMO_PASSWORD, DEMO_USERS
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]

@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from tests.registry_support import portrait_bytes, prc_card, seeded
 
 from realname.api.app import create_app
+from realname.context import Services
+from realname.live_check import FixedLiveCheck
 from realname.liveness.light import decode
+from realname.operators.auth import ROLES
+from realname.operators.demo import DEMO_PASSWORD, DEMO_USERS
 from realname.registry.migrate import upgrade
 from realname.registry.tables import AuditEvent, Verification
-from realname.services.auth import ROLES
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD, DEMO_USERS
-from realname.services.live_check import FixedLiveCheck
 
 
 @pytest.fixture(scope="module")

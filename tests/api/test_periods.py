@@ -19,10 +19,10 @@ from tests.api.test_roles import login
 from tests.registry_support import seeded
 
 from realname.api.app import create_app
+from realname.context import Services
 from realname.registry.migrate import upgrade
 from realname.registry.tables import AuditEvent
-from realname.services.context import Services
-from realname.services.period import EARLIEST
+from realname.supervision.period import EARLIEST
 
 ROUTES = ("/v1/reports", "/v1/reports/sample", "/v1/signals", "/v1/inspect/summary", "/v1/inspect/registrations.csv")
 OPTIONAL = ("/v1/inspect/summary",)  # start and end default to the last 30 days

@@ -25,11 +25,11 @@ from tests.servers import serve
 from tests.support import need_data
 
 from realname.audit.log import verify_chain
+from realname.context import Services
+from realname.operators.auth import authenticate, login
+from realname.operators.demo import DEMO_PASSWORD
+from realname.registration import verifications
 from realname.registry.tables import AuditEvent, PhoneNumber, Registration, Verification
-from realname.services import verifications
-from realname.services.auth import authenticate, login
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD
 
 
 @dataclass
@@ -164,7 +164,7 @@ def test_real_clip_registration_with_each_step_on_another_worker(db_url: str, tm
     import numpy as np
 
     from realname.evaluation.degrade import idchip
-    from realname.evaluation.flash import START, Reflection, Scene, place
+    from realname.evaluation.liveness.flash import START, Reflection, Scene, place
     from realname.liveness.light import Flash
     from realname.liveness.video import read_frames
 

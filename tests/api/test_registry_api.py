@@ -21,10 +21,10 @@ from sqlalchemy import select
 from tests.registry_support import portrait_bytes, prc_card, seeded
 
 from realname.api.app import create_app
+from realname.context import Services
+from realname.live_check import FixedLiveCheck
+from realname.operators.demo import DEMO_PASSWORD
 from realname.registry.tables import AuditEvent, PhoneNumber, Registration, Verification
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD
-from realname.services.live_check import FixedLiveCheck
 
 Headers = dict[str, str]
 

@@ -25,10 +25,10 @@ from tests.registry_support import Clock, seeded
 
 from realname.api.app import create_app
 from realname.config import Settings
+from realname.context import Services
+from realname.operators.auth import PERMISSIONS, ROLES
+from realname.operators.demo import DEMO_PASSWORD, DEMO_USERS
 from realname.registry.migrate import upgrade
-from realname.services.auth import PERMISSIONS, ROLES
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD, DEMO_USERS
 
 PUBLIC = {("POST", "/v1/auth/login")}
 ANY_LOGGED_IN = {("POST", "/v1/auth/logout"), ("GET", "/v1/me")}  # no operation: any logged-in user

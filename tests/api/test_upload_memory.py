@@ -26,7 +26,7 @@ from PIL import Image
 from tests.registry_support import portrait_bytes, prc_card, seeded
 from tests.servers import serve
 
-from realname.services.demo import DEMO_PASSWORD
+from realname.operators.demo import DEMO_PASSWORD
 
 PEAK_MB = 150  # growth of the server's peak resident memory allowed for one refused upload
 QUICK_S = 10  # a refusal is answered within this, on a loaded 2-core CI machine (typically well under 1 s)

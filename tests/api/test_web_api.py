@@ -20,11 +20,11 @@ from tests.api.test_registry_api import frame_files, score_keys, timestamps
 from tests.registry_support import portrait_bytes, prc_card, seeded
 
 from realname.api.app import create_app
+from realname.context import Services
+from realname.live_check import FixedLiveCheck
+from realname.operators.admin import DEFAULT_MANUAL_PATH
+from realname.operators.demo import DEMO_PASSWORD
 from realname.registry.tables import AuditEvent
-from realname.services.admin import DEFAULT_MANUAL_PATH
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD
-from realname.services.live_check import FixedLiveCheck
 
 Headers = dict[str, str]
 
@@ -253,7 +253,7 @@ def test_feedback_during_capture_with_the_fake_engine(db_url: str) -> None:
 
 def test_feedback_hints_for_framing() -> None:
     from realname.engine.base import Box, DetectedFace
-    from realname.services.feedback import analyse
+    from realname.registration.feedback import analyse
 
     class Stub:
         """Finds faces at the given boxes, as fractions (x, y, w, h) of the picture it is given."""

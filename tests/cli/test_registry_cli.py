@@ -114,9 +114,9 @@ def test_user_unblacklist_lifts_a_blacklist_with_a_reason(env: Env) -> None:
     from sqlalchemy import select
 
     from realname.config import Settings
+    from realname.context import SYSTEM, Services
+    from realname.operators.admin import find_user, set_user_state
     from realname.registry.tables import AuditEvent
-    from realname.services.admin import find_user, set_user_state
-    from realname.services.context import SYSTEM, Services
 
     cli("db", "upgrade")
     cli("demo")
@@ -157,12 +157,12 @@ def test_audit_verify_intact_then_names_the_tampered_event(env: Env) -> None:
 def _register_one_person(env: Env) -> str:
     """A real registration through the services, encrypted with the keyring file the CLI uses."""
     from realname.config import Settings
+    from realname.context import Services
+    from realname.live_check import FixedLiveCheck
+    from realname.operators.auth import login
+    from realname.operators.demo import DEMO_PASSWORD
     from realname.privacy.keyring import Keyring
-    from realname.services import registrations, verifications
-    from realname.services.auth import login
-    from realname.services.context import Services
-    from realname.services.demo import DEMO_PASSWORD
-    from realname.services.live_check import FixedLiveCheck
+    from realname.registration import registrations, verifications
 
     # A fixed live-check outcome: no screen-light sequence to answer.
     svc = Services(Settings(database_url=env.url, keyring_file=env.keys, light_check=False),

@@ -12,7 +12,7 @@ import pytest
 from tests.support import need_data
 
 from realname.errors import DataSourceError
-from realname.liveness.blink_eval import (
+from realname.evaluation.liveness.blinks import (
     TOLERANCE,
     ListedClip,
     evaluate,

@@ -10,8 +10,8 @@ import pytest
 from tests.support import need_data
 
 from realname.errors import ChallengeError, VideoError
+from realname.evaluation.liveness.clips import run_clip, timeline
 from realname.liveness.challenges import Action
-from realname.liveness.offline import run_clip, timeline
 from realname.liveness.video import read_frames
 
 pytestmark = pytest.mark.models

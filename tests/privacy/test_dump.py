@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from tests.registry_support import PG_URL, noise_frames, portrait_bytes, prc_card, seeded
 
-from realname.services import registrations, verifications
-from realname.services.auth import authenticate, login
-from realname.services.demo import DEMO_PASSWORD
+from realname.operators.auth import authenticate, login
+from realname.operators.demo import DEMO_PASSWORD
+from realname.registration import registrations, verifications
 
 
 def dump(db_url: str) -> bytes:

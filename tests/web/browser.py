@@ -15,8 +15,8 @@ from tests.registry_support import seeded
 from tests.servers import serve
 from tests.support import ROOT
 
+from realname.context import Services
 from realname.registry.migrate import upgrade
-from realname.services.context import Services
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -41,8 +41,8 @@ from tests.web.browser import (
     start_web_server,
 )
 
+from realname.operators.demo import DEMO_PASSWORD
 from realname.registry.tables import Registration, Verification
-from realname.services.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.models, pytest.mark.data]
 

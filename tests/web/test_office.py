@@ -24,11 +24,12 @@ from stdnum.cn import ric
 from tests.registry_support import Clock, flash_times, make_services, noise_frames, portrait_bytes, prc_card
 from tests.web.browser import UNNAMED_CONTROLS, BrowserFactory, Shots, WebServer, login, new_page, start_web_server
 
+from realname.context import Services
+from realname.live_check import FixedLiveCheck, Outcome
+from realname.operators import auth
+from realname.operators.demo import DEMO_PASSWORD
+from realname.registration import registrations, verifications
 from realname.registry.tables import AuditEvent, Reverification, Verification
-from realname.services import auth, registrations, verifications
-from realname.services.context import Services
-from realname.services.demo import DEMO_PASSWORD
-from realname.services.live_check import FixedLiveCheck, Outcome
 
 
 @pytest.fixture(scope="module")

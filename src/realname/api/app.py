@@ -20,10 +20,10 @@ from realname.api.registry_routes import router as registry_router
 from realname.api.routes import router
 from realname.api.supervision_routes import router as supervision_router
 from realname.config import Settings
+from realname.context import Services
 from realname.engine.base import FaceEngine
 from realname.errors import AuthError, CapExceededError, DocumentError, RealnameError
 from realname.faces import FaceService
-from realname.services.context import Services
 from realname.web.routes import router as web_router
 
 HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",

@@ -21,9 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from realname.config import Settings
+from realname.context import Services
 from realname.errors import AuthError
-from realname.services.auth import authenticate
-from realname.services.context import Services
+from realname.operators.auth import authenticate
 
 BodyKind = Literal["json", "open", "upload", "capture"]
 _MULTIPART_OVERHEAD = 64 * 1024

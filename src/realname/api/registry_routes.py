@@ -55,14 +55,16 @@ from realname.api.registry_schemas import (
 from realname.api.schemas import ErrorResponse
 from realname.api.security import Caller, Svc, bearer, secured
 from realname.audit.log import verify_chain
+from realname.context import Actor, Services
 from realname.errors import BadInputError, ImageTooLargeError, LoginThrottledError, VideoError
 from realname.images import decode_image, image_size
 from realname.liveness.challenges import INSTRUCTIONS, Action
 from realname.liveness.video import check_container, read_frames
+from realname.operators import admin, auth
+from realname.registration import feedback, registrations, verifications
 from realname.registry.tables import Person, PhoneNumber, Registration, Verification
-from realname.services import admin, auth, feedback, inspection, registrations, verifications
-from realname.services.context import Actor, Services
-from realname.services.period import EARLIEST, parse_day
+from realname.supervision import inspection
+from realname.supervision.period import EARLIEST, parse_day
 
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 413, 422, 429)}
 router = APIRouter(prefix="/v1", responses=ERRORS)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from realname.api.deps import Service, read_upload
 from realname.api.schemas import CompareOut, ErrorResponse, Health, QualityOut
 from realname.api.security import Caller, secured
 from realname.faces import match_json, quality_json
-from realname.services.auth import allowed
+from realname.operators.auth import allowed
 
 router = APIRouter()
 DECISION_FIELDS = ("decision", "result", "engine", "quality", "elapsed_ms")

@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from realname.api.limits import BodyKind
-from realname.services.auth import PERMISSIONS, authenticate, require
-from realname.services.context import Actor, Services
+from realname.context import Actor, Services
+from realname.operators.auth import PERMISSIONS, authenticate, require
 
 
 def get_services(request: Request) -> Services:

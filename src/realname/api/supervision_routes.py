@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from realname.api.registry_routes import ERRORS, RequiredDay
 from realname.api.security import Caller, Svc, secured
-from realname.services import report_files
-from realname.services.compliance import compliance
-from realname.services.period import Period
-from realname.services.reports import Scope, build_report, sample
-from realname.services.signals import Signal, find_signals, reverify_for
+from realname.supervision import report_files
+from realname.supervision.compliance import compliance
+from realname.supervision.period import Period
+from realname.supervision.reports import Scope, build_report, sample
+from realname.supervision.signals import Signal, find_signals, reverify_for
 
 router = APIRouter(prefix="/v1", responses=ERRORS)  # type: ignore[arg-type]
 Code = Annotated[str | None, Query(max_length=64)]

@@ -93,8 +93,8 @@ def calibrate_cmd(
     workers: Annotated[int | None, typer.Option(help="processes (default: up to 2)")] = None,
 ) -> None:
     """Calibrate the thresholds for a target false-match rate on your own pairs."""
+    from realname.evaluation.calibrate import calibrate
     from realname.evaluation.pairs import load_source
-    from realname.verification.calibrate import calibrate
     from realname.verification.thresholds import save_thresholds
 
     with errors_as_exit():

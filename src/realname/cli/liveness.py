@@ -14,7 +14,7 @@ from realname.cli.common import err, errors_as_exit, out, progress
 from realname.errors import DataSourceError
 
 if TYPE_CHECKING:
-    from realname.liveness.evaluation import Summary
+    from realname.evaluation.liveness.evaluate import Summary
 
 app = typer.Typer(help="Active liveness on recorded clips.", no_args_is_help=True)
 
@@ -28,8 +28,8 @@ def run_cmd(
 ) -> None:
     """Decide a clip against a challenge (no signature needed offline). Exit 0 passed, 1 failed, 2 bad input."""
     from realname.engine import build_engine
+    from realname.evaluation.liveness.clips import run_clip
     from realname.liveness.challenges import parse_actions
-    from realname.liveness.offline import run_clip
 
     with errors_as_exit():
         actions = parse_actions(challenge) if challenge else None
@@ -48,7 +48,7 @@ def run_cmd(
 def timeline_cmd(video: Annotated[Path, typer.Argument(help="a recorded clip")],
                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The actions seen in a clip over time."""
-    from realname.liveness.offline import timeline
+    from realname.evaluation.liveness.clips import timeline
 
     with errors_as_exit():
         events = timeline(video)
@@ -77,7 +77,7 @@ def eval_cmd(
     import functools
 
     from realname.engine import build_engine
-    from realname.liveness.evaluation import evaluate, read_manifest, write_report
+    from realname.evaluation.liveness.evaluate import evaluate, read_manifest, write_report
 
     with errors_as_exit():
         if workers is not None and workers < 1:
@@ -120,7 +120,7 @@ def make_attacks_cmd(
 ) -> None:
     """Generate labelled attack clips (printed photo moved, two stills, identity switch, wrong order)."""
     from realname.cli.common import progress
-    from realname.liveness.attacks import ATTACK_TYPES, NEEDS_GENUINE, make_attacks
+    from realname.evaluation.liveness.attacks import ATTACK_TYPES, NEEDS_GENUINE, make_attacks
 
     kinds = [k for k in ATTACK_TYPES if genuine is not None or k not in NEEDS_GENUINE]
     with errors_as_exit(), progress("attack clips", per_type * len(kinds)) as advance:
@@ -141,7 +141,7 @@ def make_flash_cmd(
 ) -> None:
     """Simulate the kiosk's screen light on recorded clips: genuine clips lit at each strength, and the attacks on
     the light check (no reflection, whole picture tinted, late, wrong sequence, screen held up)."""
-    from realname.evaluation.flash import ATTACKS, make_flash_set, sources
+    from realname.evaluation.liveness.flash import ATTACKS, make_flash_set, sources
 
     with errors_as_exit():
         try:

@@ -26,7 +26,7 @@ from realname.errors import BadInputError, ConfigError, ConflictError, DataSourc
 if TYPE_CHECKING:
     from realname.audit.chain import EventRecord
     from realname.config import Settings
-    from realname.services.context import Services
+    from realname.context import Services
 
 db_app = typer.Typer(help="Database schema: create, update and check it.", no_args_is_help=True)
 keys_app = typer.Typer(help="The keyring that encrypts personal data.", no_args_is_help=True)
@@ -85,7 +85,7 @@ def _settings() -> Settings:
 
 
 def _services() -> Services:
-    from realname.services.context import Services
+    from realname.context import Services
 
     return Services(_settings())
 
@@ -203,8 +203,8 @@ def keys_init_cmd(
 @keys_app.command("rotate")
 def keys_rotate_cmd(as_json: JsonOpt = False) -> None:
     """A new active data key; every encrypted value is re-encrypted with it (old keys stay in the file)."""
+    from realname.operators.keys import rotate_keys
     from realname.privacy.keyring import KEYRING_ENV
-    from realname.services.keys import rotate_keys
 
     with _registry_errors():
         if os.environ.get(KEYRING_ENV, "").strip():
@@ -230,8 +230,8 @@ def demo_cmd(
 ) -> None:
     """Create the schema and a demo operator, outlet, users and numbers (local trials only, never production).
     Exit 1 when the demo data already exists, unless --if-empty."""
+    from realname.operators.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
     from realname.registry.migrate import upgrade
-    from realname.services.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
     with _registry_errors():
         svc = _services()
@@ -269,8 +269,8 @@ def operator_add_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an operator."""
-    from realname.services.admin import create_operator
-    from realname.services.context import SYSTEM
+    from realname.context import SYSTEM
+    from realname.operators.admin import create_operator
 
     with _registry_errors():
         op = create_operator(_services(), SYSTEM, code, name, kind, cap)
@@ -289,8 +289,8 @@ def outlet_add_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an outlet of an operator."""
-    from realname.services.admin import create_outlet
-    from realname.services.context import SYSTEM
+    from realname.context import SYSTEM
+    from realname.operators.admin import create_outlet
 
     with _registry_errors():
         svc = _services()
@@ -314,8 +314,8 @@ def user_add_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user. Inspectors and auditors belong to the regulator, not to an operator."""
-    from realname.services.admin import create_user
-    from realname.services.context import SYSTEM
+    from realname.context import SYSTEM
+    from realname.operators.admin import create_user
 
     with _registry_errors():
         svc = _services()
@@ -337,8 +337,8 @@ def user_unblacklist_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Lift a user's blacklist (e.g. an operator's last administrator's). The account's active flag is unchanged."""
-    from realname.services.admin import find_user, lift_blacklist
-    from realname.services.context import SYSTEM
+    from realname.context import SYSTEM
+    from realname.operators.admin import find_user, lift_blacklist
 
     with _registry_errors():
         svc = _services()
@@ -356,8 +356,8 @@ def numbers_import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Add numbers to an operator's stock. All or nothing: one bad row refuses the file and names the line."""
-    from realname.services.admin import import_numbers
-    from realname.services.context import SYSTEM
+    from realname.context import SYSTEM
+    from realname.operators.admin import import_numbers
 
     with _registry_errors():
         try:
@@ -377,7 +377,7 @@ def numbers_import_cmd(
 
 def purge_cmd(as_json: JsonOpt = False) -> None:
     """Delete what is past its retention period; the counts are recorded in the audit chain."""
-    from realname.services.retention import face_data_status, purge
+    from realname.operators.retention import face_data_status, purge
 
     with _registry_errors():
         svc = _services()
@@ -399,8 +399,8 @@ def erase_biometrics_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete every piece of face data held for one person; prints the audit event that proves it."""
-    from realname.services.context import SYSTEM
-    from realname.services.retention import erase_biometrics
+    from realname.context import SYSTEM
+    from realname.operators.retention import erase_biometrics
 
     with _registry_errors():
         event = erase_biometrics(_services(), SYSTEM, person_id)
@@ -415,7 +415,7 @@ def erase_biometrics_cmd(
 
 def suspend_overdue_cmd(as_json: JsonOpt = False) -> None:
     """Suspend numbers whose re-verification deadline has passed (run it from cron)."""
-    from realname.services.registrations import suspend_overdue
+    from realname.registration.registrations import suspend_overdue
 
     with _registry_errors():
         n = suspend_overdue(_services())

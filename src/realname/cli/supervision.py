@@ -16,7 +16,7 @@ from realname.cli.common import out
 from realname.cli.registry import JsonOpt, _json, _registry_errors, _say, _services
 
 if TYPE_CHECKING:
-    from realname.services.period import Period
+    from realname.supervision.period import Period
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD (default: 30 days ago)")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD, inclusive (default: today)")]
@@ -35,8 +35,8 @@ def register(app: typer.Typer) -> None:
 
 def _period(start: str | None, end: str | None) -> Period:
     """The same days and defaults as the API: strict YYYY-MM-DD in range, by default the last 30 days."""
-    from realname.services.inspection import period
-    from realname.services.period import parse_day
+    from realname.supervision.inspection import period
+    from realname.supervision.period import parse_day
 
     return period(_services(), parse_day(start, "--from") if start else None, parse_day(end, "--to") if end else None)
 
@@ -49,9 +49,9 @@ def report_cmd(
 ) -> None:
     """Registrations, verification outcomes by reason, reviews, cap refusals, cancellations, re-verifications and
     suspensions, per outlet and agent, with the audit chain's status. The report is itself audited."""
-    from realname.services import report_files
-    from realname.services.context import SYSTEM
-    from realname.services.reports import Scope, build_report
+    from realname.context import SYSTEM
+    from realname.supervision import report_files
+    from realname.supervision.reports import Scope, build_report
 
     if fmt not in ("csv", "json", "pdf"):
         raise typer.BadParameter("csv, json or pdf", param_hint="--format")
@@ -76,8 +76,8 @@ def sample_cmd(
     seed: Annotated[int, typer.Option("--seed", help="the same seed draws the same sample")] = 1,
 ) -> None:
     """A reproducible random sample of registrations with their evidence (JSON lines), no biometric data."""
-    from realname.services.context import SYSTEM
-    from realname.services.reports import Scope, sample
+    from realname.context import SYSTEM
+    from realname.supervision.reports import Scope, sample
 
     with _registry_errors():
         rows = sample(_services(), SYSTEM, _period(start, end), size, seed,
@@ -94,8 +94,8 @@ def signals_cmd(
 ) -> None:
     """Fraud signals with the evidence behind each. Exit 0 when there are none, 1 when there are."""
     from realname.cli.registry import _operator_id
-    from realname.services.context import SYSTEM
-    from realname.services.signals import find_signals, reverify_for
+    from realname.context import SYSTEM
+    from realname.supervision.signals import find_signals, reverify_for
 
     with _registry_errors():
         svc = _services()
@@ -118,8 +118,8 @@ def signals_cmd(
 def compliance_cmd(as_json: JsonOpt = False) -> None:
     """Face data against the filing threshold, retention runs, key age, audit chain, consent coverage, settings.
     Exit 0 when nothing needs attention, 1 otherwise."""
-    from realname.services.compliance import compliance
-    from realname.services.context import SYSTEM
+    from realname.context import SYSTEM
+    from realname.supervision.compliance import compliance
 
     with _registry_errors():
         report = compliance(_services(), SYSTEM)
@@ -165,8 +165,8 @@ def generate_cmd(
     import dataclasses
     import time
 
+    from realname.evaluation.synthetic import GenerationSpec, generate
     from realname.registry.migrate import upgrade
-    from realname.services.synthetic import GenerationSpec, generate
 
     kind: Literal["plant", "clean"] = "plant" if plant else "clean"
     with _registry_errors():
