@@ -197,7 +197,7 @@ def test_review_needs_a_second_person(db_url: str) -> None:
         registrations.register(svc, agent, vid)
     with pytest.raises(ForbiddenError):
         verifications.review(svc, agent, vid, "pass", "looks right")
-    assert [v.id for v in verifications.review_queue(svc, supervisor)] == [vid]
+    assert [item.id for item in verifications.review_queue(svc, supervisor)] == [vid]
     verifications.review(svc, supervisor, vid, "pass", "same person: glasses in the card photo")
     registrations.register(svc, agent, vid)
 

@@ -251,7 +251,7 @@ async def frame_feedback(
 @router.get("/reviews", response_model=list[ReviewItemOut], tags=["verification"],
             **secured("verifications.review"))
 async def review_queue(svc: Svc, actor: Caller) -> list[ReviewItemOut]:
-    rows = await run_in_threadpool(inspection.review_items, svc, actor)
+    rows = await run_in_threadpool(verifications.review_queue, svc, actor)
     return [ReviewItemOut(id=r.id, person_number=r.person_number, agent=r.agent, outlet=r.outlet, reasons=r.reasons,
                           decided_at=r.decided_at) for r in rows]
 

@@ -4,10 +4,3 @@ Names, document numbers and face templates are stored as AES-256-GCM tokens (:mo
 :class:`~realname.privacy.keyring.Keyring` kept outside the database, so a copied database file alone reveals
 nothing. Exact-match lookups (by document number) go through a keyed HMAC blind index instead of the plaintext.
 """
-
-from __future__ import annotations
-
-from realname.privacy.fields import FieldCipher, blind_index, normalise_for_index
-from realname.privacy.keyring import KEY_BYTES, KEYRING_ENV, Keyring
-
-__all__ = ["KEYRING_ENV", "KEY_BYTES", "FieldCipher", "Keyring", "blind_index", "normalise_for_index"]

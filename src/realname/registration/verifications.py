@@ -39,7 +39,7 @@ from realname.operators.admin import get_operator_settings
 from realname.operators.auth import require
 from realname.registration.people import doc_index, upsert_person
 from realname.registry.db import rowcount
-from realname.registry.tables import Consent, FaceTemplate, Person, Verification
+from realname.registry.tables import Consent, FaceTemplate, Outlet, Person, User, Verification
 
 Purpose = Literal["register", "lookup", "reverify"]
 
@@ -294,13 +294,32 @@ def review(svc: Services, actor: Actor, verification_id: str, decision: Literal[
     return v
 
 
-def review_queue(svc: Services, actor: Actor) -> list[Verification]:
+# The one review queue (the API's and the back office's): what a supervisor needs to pick the next case.
+@dataclass(frozen=True)
+class ReviewItem:
+    id: str
+    person_number: str  # masked
+    agent: str  # username of the agent who ran the check
+    outlet: str | None  # outlet code
+    reasons: list[str]
+    decided_at: datetime | None
+
+
+def review_queue(svc: Services, actor: Actor) -> list[ReviewItem]:
+    """The operator's verifications waiting for a supervisor, oldest first."""
     require(actor, "verifications.review")
     with svc.db.read() as s:
-        return list(s.execute(
-            select(Verification).where(Verification.operator_id == actor.operator_id,
-                                       Verification.status == "decided", Verification.decision == "review")
-            .order_by(Verification.decided_at)).scalars())
+        rows = s.execute(
+            select(Verification.id, Person.number_masked, User.username, Outlet.code, Verification.reasons,
+                   Verification.decided_at)
+            .join(Person, Person.id == Verification.person_id)
+            .join(User, User.id == Verification.agent_id)
+            .outerjoin(Outlet, Outlet.id == Verification.outlet_id)
+            .where(Verification.operator_id == actor.operator_id, Verification.status == "decided",
+                   Verification.decision == "review")
+            .order_by(Verification.decided_at, Verification.id)).all()
+    return [ReviewItem(vid, number, agent, outlet, list(reasons or []), decided)
+            for vid, number, agent, outlet, reasons, decided in rows]
 
 
 def get_verification(svc: Services, actor: Actor, verification_id: str) -> Verification:

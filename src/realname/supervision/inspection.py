@@ -384,32 +384,3 @@ def receipt(svc: Services, actor: Actor, registration_id: str) -> Receipt:
     reg, msisdn, operator_name, outlet_name, agent, person = row
     return Receipt(reg.id, msisdn, operator_name, outlet_name, agent, person.number_masked,
                    mask_name(person_name(svc, person)), person.doc_type, reg.created_at, reg.status)
-
-
-# --- the review queue --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReviewItem:
-    id: str
-    person_number: str  # masked
-    agent: str  # username of the agent who ran the check
-    outlet: str | None  # outlet code
-    reasons: list[str]
-    decided_at: datetime | None
-
-
-def review_items(svc: Services, actor: Actor) -> list[ReviewItem]:
-    """The operator's verifications waiting for a supervisor, oldest first."""
-    require(actor, "verifications.review")
-    with svc.db.read() as s:
-        rows = s.execute(
-            select(Verification.id, Person.number_masked, User.username, Outlet.code, Verification.reasons,
-                   Verification.decided_at)
-            .join(Person, Person.id == Verification.person_id)
-            .join(User, User.id == Verification.agent_id)
-            .outerjoin(Outlet, Outlet.id == Verification.outlet_id)
-            .where(Verification.operator_id == actor.operator_id, Verification.status == "decided",
-                   Verification.decision == "review")
-            .order_by(Verification.decided_at, Verification.id)).all()
-    return [ReviewItem(vid, number, agent, outlet, list(reasons or []), decided)
-            for vid, number, agent, outlet, reasons, decided in rows]
