@@ -16,6 +16,8 @@
     │   │   └── LoginThrottledError    too many failed logins for a username or a client (``retry_after`` seconds)
     │   ├── AuthError                  not logged in, bad password or expired token (HTTP 401)
     │   └── ForbiddenError             logged in, but the role may not do this (HTTP 403)
+    │       └── AttestationError       a device's proof that does not hold: unenrolled or revoked kiosk, another
+    │                                  outlet's kiosk, an assertion or a reader signature over other data
     ├── IntegrityError                 stored data fails a check: audit chain broken, undecryptable field
     ├── ModelError                     a model file is missing or altered (names the package to install)
     └── ConfigError                    settings or thresholds file invalid
@@ -121,6 +123,12 @@ class AuthError(BadInputError):
 class ForbiddenError(BadInputError):
     code = "forbidden"
     http_status = 403
+
+
+class AttestationError(ForbiddenError):
+    """A kiosk's WebAuthn assertion or a card reader's signature that does not prove what the request claims."""
+
+    code = "attestation_invalid"
 
 
 class IntegrityError(RealnameError):
