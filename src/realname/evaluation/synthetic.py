@@ -26,6 +26,7 @@ from realname.context import Services
 from realname.errors import BadInputError, ConflictError
 from realname.operators.auth import hash_password
 from realname.privacy.fields import blind_index
+from realname.registry.states import NumberStatus, RegistrationStatus, VerificationDecision, VerificationStatus
 from realname.registry.tables import (
     AuditEvent,
     AuditHead,
@@ -54,6 +55,7 @@ FAIL_REASONS = (["action_missing"], ["turn_further"], ["action_too_slow"], ["scr
                 ["no_face"], ["different_person"], ["flat_motion"], ["frame_rate"])
 MODEL_VERSION, THRESHOLD_VERSION = "cascade[synthetic]", "synthetic#0"
 PASSWORD = "synthetic-pass-1"  # every generated user; generated data is never production data
+PASS, FAIL, REVIEW = VerificationDecision.PASS, VerificationDecision.FAIL, VerificationDecision.REVIEW
 
 
 @dataclass(frozen=True)
@@ -184,21 +186,21 @@ class _Generator:
 
     # -- the building blocks, each as the services would record it --------------------------------------------
 
-    def _verification(self, person: str, outlet: str, agent: str, at: datetime, decision: str,
+    def _verification(self, person: str, outlet: str, agent: str, at: datetime, decision: VerificationDecision,
                       reasons: list[str], review_by: str | None = None) -> str:
         vid, cid = self.id(), self.id()
         doc_index = self._doc_index[person]
         self.rows.consents.append(dict(id=cid, person_id=person, kind="face_processing", text_version="2026-11",
                                        granted=True, agent_id=agent, given_at=at, withdrawn_at=None))
         decided = at + timedelta(seconds=int(self.rng.integers(8, 40)))
-        final = "pass" if review_by else decision
+        final = PASS if review_by else decision
         self.rows.verifications.append(dict(
             id=vid, purpose="register", operator_id=self.operator_id, outlet_id=outlet, agent_id=agent,
             person_id=person, representative_id=None, consent_id=cid, template_consent_id=None, doc_index=doc_index,
             challenge_nonce=hashlib.sha256(vid.encode()).hexdigest()[:32], challenge_actions="turn_left,blink,look_up",
             challenge_expires_at=at + timedelta(seconds=20), portrait_sha256=hashlib.sha256(vid.encode()).hexdigest(),
-            portrait_enc=None, status="decided", decision=final, reasons=reasons,
-            liveness_passed=decision != "fail" or reasons[0] == "face_mismatch", liveness_score=None,
+            portrait_enc=None, status=VerificationStatus.DECIDED, decision=final, reasons=reasons,
+            liveness_passed=decision != FAIL or reasons[0] == "face_mismatch", liveness_score=None,
             match_decision=None, match_score=None, model_version=MODEL_VERSION, threshold_version=THRESHOLD_VERSION,
             reviewed_by=review_by, review_reason="same person: older card photo" if review_by else None,
             reviewed_at=decided + timedelta(minutes=3) if review_by else None, created_at=at,
@@ -208,7 +210,7 @@ class _Generator:
                                   "model_version": MODEL_VERSION, "threshold_version": THRESHOLD_VERSION}))
         if review_by:
             self.rows.events.append((decided + timedelta(minutes=3), self.usernames[review_by], "review", vid,
-                                     {"decision": "pass", "reason": "same person: older card photo"}))
+                                     {"decision": PASS, "reason": "same person: older card photo"}))
         return vid
 
     def _register(self, person: str, outlet: str, agent: str, at: datetime, vid: str,
@@ -218,30 +220,30 @@ class _Generator:
         self.next_msisdn += 1
         v = self.rows.verifications[-1]
         assert v["id"] == vid
-        v["status"], v["used_at"] = "used", at
+        v["status"], v["used_at"] = VerificationStatus.USED, at
         reg: dict[str, Any] = dict(
                    id=rid, person_id=person, representative_id=None, number_id=nid, operator_id=self.operator_id,
-                   outlet_id=outlet, agent_id=agent, verification_id=vid, status="active", created_at=at,
-                   ended_at=None, end_reason=None, retain_until=None,
-                   evidence={"decision": "pass", "reviewed_by": v["reviewed_by"], "reasons": [],
+                   outlet_id=outlet, agent_id=agent, verification_id=vid, status=RegistrationStatus.ACTIVE,
+                   created_at=at, ended_at=None, end_reason=None, retain_until=None,
+                   evidence={"decision": PASS, "reviewed_by": v["reviewed_by"], "reasons": [],
                              "model_version": MODEL_VERSION, "threshold_version": THRESHOLD_VERSION,
                              "portrait_sha256": v["portrait_sha256"], "challenge": v["challenge_actions"]})
-        status = "active"
+        number_status = NumberStatus.ACTIVE
         self.rows.events.append((at, self.usernames[agent], "number_assigned", rid,
                                  {"msisdn": msisdn, "person": person, "verification": vid, "representative": None,
                                   "operator": self.operator_id, "outlet": outlet}))
         end = self.t0 + timedelta(days=self.spec.days)
         if cancel_after is not None and at + cancel_after < end:
             ended = at + cancel_after
-            reg.update(status="cancelled", ended_at=ended, end_reason="customer request",
+            reg.update(status=RegistrationStatus.CANCELLED, ended_at=ended, end_reason="customer request",
                        retain_until=(ended + timedelta(days=730)).date())
-            status = "cancelled"
+            number_status = NumberStatus.CANCELLED
             self.rows.events.append((ended, self.usernames[agent], "cancellation", rid,
                                      {"msisdn": msisdn, "reason": "customer request"}))
         else:
             self.held[person] = self.held.get(person, 0) + 1
         self.rows.registrations.append(reg)
-        self.rows.numbers.append(dict(id=nid, msisdn=msisdn, operator_id=self.operator_id, status=status,
+        self.rows.numbers.append(dict(id=nid, msisdn=msisdn, operator_id=self.operator_id, status=number_status,
                                       updated_at=at))
         return rid
 
@@ -270,21 +272,21 @@ class _Generator:
             at = self._when()
             fails = int(r.choice([0, 1, 2], p=[0.94, 0.045, 0.015]))
             for k in range(fails):
-                self._verification(person, outlet, agent, at - timedelta(minutes=3 * (fails - k)), "fail",
+                self._verification(person, outlet, agent, at - timedelta(minutes=3 * (fails - k)), FAIL,
                                    list(FAIL_REASONS[int(r.integers(len(FAIL_REASONS)))]))
             review = self.supervisors[outlet] if r.random() < 0.01 else None
-            vid = self._verification(person, outlet, agent, at, "review" if review else "pass", [], review)
+            vid = self._verification(person, outlet, agent, at, REVIEW if review else PASS, [], review)
             cancel = timedelta(days=float(r.uniform(3, 200))) if r.random() < 0.03 else None
             self._register(person, outlet, agent, at + timedelta(minutes=2), vid, cancel)
             made += 1
             if r.random() < 0.004 and self.held.get(person, 0) >= 5:  # a sixth number asked for, and refused
-                refused = self._verification(person, outlet, agent, at + timedelta(hours=1), "pass", [])
+                refused = self._verification(person, outlet, agent, at + timedelta(hours=1), PASS, [])
                 self.rows.events.append((at + timedelta(hours=1, minutes=2), self.usernames[agent], "cap_refused",
                                          refused, {"cap": "per_operator", "limit": 5, "operator": self.operator_id}))
         for _ in range(spec.registrations // 50):  # attempts that never passed
             person = people[int(r.integers(len(people)))]
             outlet = self.outlets[int(r.integers(len(self.outlets)))]
-            self._verification(person, outlet, self.agents[outlet][0], self._when(), "fail",
+            self._verification(person, outlet, self.agents[outlet][0], self._when(), FAIL,
                                list(FAIL_REASONS[int(r.integers(len(FAIL_REASONS)))]))
         self._templates(people)
         if spec.plant:
@@ -322,7 +324,7 @@ class _Generator:
             person = self._person()
             at = self._when(night=r.random() < 0.6)
             review = self.supervisors[outlet] if r.random() < 0.2 else None
-            vid = self._verification(person, outlet, agent, at, "review" if review else "pass", [], review)
+            vid = self._verification(person, outlet, agent, at, REVIEW if review else PASS, [], review)
             self._register(person, outlet, agent, at + timedelta(minutes=2), vid)
         # One document at five outlets within an hour.
         person = self._person()
@@ -333,7 +335,7 @@ class _Generator:
             o = self.outlets[(11 + 7 * k) % len(self.outlets)]
             a = self.agents[o][1]
             when = at + timedelta(minutes=12 * k)
-            vid = self._verification(person, o, a, when, "pass", [])
+            vid = self._verification(person, o, a, when, PASS, [])
             self._register(person, o, a, when + timedelta(minutes=2), vid)
         # The same face behind two documents.
         first = self._person()
@@ -347,7 +349,7 @@ class _Generator:
         for q in (first, second):
             o = self.outlets[int(r.integers(len(self.outlets)))]
             when = self._when()
-            vid = self._verification(q, o, self.agents[o][2], when, "pass", [])
+            vid = self._verification(q, o, self.agents[o][2], when, PASS, [])
             self._register(q, o, self.agents[o][2], when + timedelta(minutes=2), vid)
         # Four failures, then a pass, within half an hour.
         person = self._person()
@@ -355,15 +357,15 @@ class _Generator:
         o = self.outlets[3]
         when = self.t0 + timedelta(days=100, hours=11)
         for k in range(4):
-            self._verification(person, o, self.agents[o][3], when + timedelta(minutes=5 * k), "fail",
+            self._verification(person, o, self.agents[o][3], when + timedelta(minutes=5 * k), FAIL,
                                ["face_mismatch"])
-        vid = self._verification(person, o, self.agents[o][3], when + timedelta(minutes=25), "pass", [])
+        vid = self._verification(person, o, self.agents[o][3], when + timedelta(minutes=25), PASS, [])
         self._register(person, o, self.agents[o][3], when + timedelta(minutes=27), vid)
         # A number registered and cancelled two hours later.
         person = self._person()
         o = self.outlets[5]
         when = self.t0 + timedelta(days=150, hours=14)
-        vid = self._verification(person, o, self.agents[o][4], when, "pass", [])
+        vid = self._verification(person, o, self.agents[o][4], when, PASS, [])
         p.quick_cancel_registration = self._register(person, o, self.agents[o][4], when + timedelta(minutes=2), vid,
                                                      cancel_after=timedelta(hours=2))
 

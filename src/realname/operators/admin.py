@@ -20,6 +20,7 @@ from realname.context import SYSTEM, Actor, Services
 from realname.documents.phone import parse_msisdn
 from realname.errors import BadInputError, ConfigError, ConflictError, DocumentError, ForbiddenError, NotFoundError
 from realname.operators.auth import ROLES, hash_password, name_words, require
+from realname.registry.states import NumberStatus
 from realname.registry.tables import Operator, Outlet, PhoneNumber, User
 
 
@@ -220,16 +221,16 @@ def import_numbers(svc: Services, actor: Actor, csv_text: str, operator_id: str 
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
     if reader.fieldnames is None or "msisdn" not in reader.fieldnames:
         raise BadInputError("the number file needs a header row with an 'msisdn' column", code="bad_csv")
-    wanted: dict[str, str] = {}
+    wanted: dict[str, NumberStatus] = {}
     for line, row in enumerate(reader, start=2):
         try:
             e164 = parse_msisdn(row.get("msisdn") or "", svc.settings.country)
         except DocumentError as exc:
             raise BadInputError(f"line {line}: {exc.message}", code="bad_csv") from None
-        status = (row.get("status") or "available").strip()
-        if status not in ("available", "reserved"):
+        status = (row.get("status") or NumberStatus.AVAILABLE).strip()
+        if status not in (NumberStatus.AVAILABLE, NumberStatus.RESERVED):  # the states a number enters the stock in
             raise BadInputError(f"line {line}: status must be available or reserved", code="bad_csv")
-        wanted[e164] = status
+        wanted[e164] = NumberStatus(status)
     if not wanted:
         raise BadInputError("the number file has no rows", code="bad_csv")
     now = svc.now()

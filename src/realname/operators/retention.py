@@ -21,6 +21,7 @@ from realname.context import SYSTEM, Actor, Services
 from realname.errors import NotFoundError
 from realname.operators.admin import settings_in
 from realname.registry.db import rowcount
+from realname.registry.states import RegistrationStatus, VerificationStatus
 from realname.registry.tables import (
     AuthToken,
     Consent,
@@ -61,8 +62,9 @@ def purge(svc: Services, actor: Actor = SYSTEM) -> PurgeReport:
         s.execute(update(Verification).where(Verification.portrait_enc.is_not(None),
                                              Verification.challenge_expires_at < now - timedelta(
                                                  seconds=svc.settings.capture_seconds))
-                  .values(portrait_enc=None, status="expired"))
-        due = select(Registration.id).where(Registration.status == "cancelled", Registration.retain_until < today)
+                  .values(portrait_enc=None, status=VerificationStatus.EXPIRED))
+        due = select(Registration.id).where(Registration.status == RegistrationStatus.CANCELLED,
+                                            Registration.retain_until < today)
         s.execute(delete(Reverification).where(Reverification.registration_id.in_(due)))
         n_reg = rowcount(s.execute(delete(Registration).where(Registration.id.in_(due))))
         n_tpl = rowcount(s.execute(delete(FaceTemplate).where(FaceTemplate.retain_until < today)))
@@ -90,7 +92,7 @@ def erase_biometrics(svc: Services, actor: Actor, person_id: str) -> EventRecord
         templates = rowcount(s.execute(delete(FaceTemplate).where(FaceTemplate.person_id == person_id)))
         portraits = rowcount(s.execute(update(Verification).where(Verification.person_id == person_id,
                                                          Verification.portrait_enc.is_not(None))
-                              .values(portrait_enc=None, status="expired")))
+                              .values(portrait_enc=None, status=VerificationStatus.EXPIRED)))
         s.execute(update(Consent).where(Consent.person_id == person_id, Consent.kind == "template_retention",
                                         Consent.withdrawn_at.is_(None)).values(withdrawn_at=now))
         left = s.execute(select(func.count()).select_from(FaceTemplate)

@@ -19,9 +19,8 @@ from realname.errors import BadInputError, CapExceededError, ConflictError, NotF
 from realname.operators.admin import settings_in
 from realname.operators.auth import require
 from realname.registration.verifications import consume_pass
+from realname.registry.states import HELD, TRANSFERRED, NumberStatus, RegistrationStatus, ReverificationStatus
 from realname.registry.tables import Operator, Person, PhoneNumber, Registration, Reverification, Verification
-
-HELD = ("active", "suspended")  # registrations that count against the caps
 
 
 def _check_caps(s: Session, svc: Services, person: Person, operator: Operator) -> None:
@@ -42,7 +41,7 @@ def _check_caps(s: Session, svc: Services, person: Person, operator: Operator) -
 
 
 def _pick_number(s: Session, svc: Services, operator_id: str, msisdn: str | None) -> PhoneNumber:
-    q = select(PhoneNumber).where(PhoneNumber.operator_id == operator_id, PhoneNumber.status == "available")
+    q = select(PhoneNumber).where(PhoneNumber.operator_id == operator_id, PhoneNumber.status == NumberStatus.AVAILABLE)
     if msisdn:
         from realname.documents.phone import parse_msisdn
         number = s.execute(q.where(PhoneNumber.msisdn == parse_msisdn(msisdn, svc.settings.country))
@@ -59,7 +58,7 @@ def _pick_number(s: Session, svc: Services, operator_id: str, msisdn: str | None
 
 def _end(s: Session, svc: Services, reg: Registration, at: datetime, reason: str) -> None:
     """A registration ends (cancelled or transferred) and is kept for its operator's retention period after it."""
-    reg.status, reg.ended_at, reg.end_reason = "cancelled", at, reason[:64]
+    reg.status, reg.ended_at, reg.end_reason = RegistrationStatus.CANCELLED, at, reason[:64]
     years = settings_in(s, svc, reg.operator_id).retention_years_after_service
     reg.retain_until = (at + timedelta(days=365 * years)).date()
 
@@ -84,10 +83,10 @@ def _assign(s: Session, svc: Services, actor: Actor, v: Verification, person: Pe
     _check_caps(s, svc, person, operator)
     number = _pick_number(s, svc, operator.id, msisdn)
     now = svc.now()
-    number.status, number.updated_at = "active", now
+    number.status, number.updated_at = NumberStatus.ACTIVE, now
     reg = Registration(person_id=person.id, representative_id=v.representative_id, number_id=number.id,
                        operator_id=operator.id, outlet_id=v.outlet_id, agent_id=actor.user_id or v.agent_id,
-                       verification_id=v.id, status="active", created_at=now,
+                       verification_id=v.id, status=RegistrationStatus.ACTIVE, created_at=now,
                        evidence={"decision": v.decision, "reviewed_by": v.reviewed_by, "reasons": v.reasons,
                                  "model_version": v.model_version, "threshold_version": v.threshold_version,
                                  "portrait_sha256": v.portrait_sha256, "challenge": v.challenge_actions})
@@ -104,7 +103,7 @@ class HeldNumber:
     registration_id: str
     msisdn: str
     operator: str
-    status: str
+    status: RegistrationStatus
     since: datetime
 
 
@@ -147,12 +146,12 @@ def cancel(svc: Services, actor: Actor, registration_id: str, reason: str) -> Re
     now = svc.now()
     with svc.db.write() as s:
         reg = _registration(s, actor, registration_id)
-        if reg.status == "cancelled":
+        if reg.status == RegistrationStatus.CANCELLED:
             raise ConflictError("this registration is already cancelled", code="already_cancelled")
         number = s.get(PhoneNumber, reg.number_id)
         assert number is not None
         _end(s, svc, reg, now, reason.strip())
-        number.status, number.updated_at = "cancelled", now
+        number.status, number.updated_at = NumberStatus.CANCELLED, now
         append(s, at=now, actor=actor.username, action="cancellation", subject=reg.id,
                payload={"msisdn": number.msisdn, "reason": reason.strip()})
     return reg
@@ -165,15 +164,15 @@ def transfer(svc: Services, actor: Actor, registration_id: str, verification_id:
     now = svc.now()
     with svc.db.write() as s:
         old = _registration(s, actor, registration_id)
-        if old.status != "active":
+        if old.status != RegistrationStatus.ACTIVE:
             raise ConflictError("only an active number can be transferred", code="not_active")
         v, person = consume_pass(s, svc, actor, verification_id, "register")
         if person.id == old.person_id:
             raise ConflictError("the number already belongs to this person", code="same_holder")
         number = s.get(PhoneNumber, old.number_id)
         assert number is not None
-        _end(s, svc, old, now, "transferred")
-        number.status = "available"
+        _end(s, svc, old, now, TRANSFERRED)
+        number.status = NumberStatus.AVAILABLE
         s.flush()
         new = _assign(s, svc, actor, v, person, number.msisdn)
         append(s, at=now, actor=actor.username, action="transfer", subject=old.id,
@@ -188,9 +187,10 @@ def order_reverification(svc: Services, actor: Actor, registration_id: str, reas
     now = svc.now()
     with svc.db.write() as s:
         reg = _registration(s, actor, registration_id)
-        if reg.status == "cancelled":
+        if reg.status == RegistrationStatus.CANCELLED:
             raise ConflictError("the registration is cancelled", code="not_active")
-        order = Reverification(registration_id=reg.id, reason=reason.strip(), status="open", created_at=now,
+        order = Reverification(registration_id=reg.id, reason=reason.strip(),
+                               status=ReverificationStatus.OPEN, created_at=now,
                                deadline=now + timedelta(hours=svc.settings.reverify_hours),
                                ordered_by=actor.user_id)
         s.add(order)
@@ -208,17 +208,17 @@ def complete_reverification(svc: Services, actor: Actor, order_id: str, verifica
         if order is None:
             raise NotFoundError("no such re-verification order")
         reg = _registration(s, actor, order.registration_id)
-        if order.status == "done":
+        if order.status == ReverificationStatus.DONE:
             raise ConflictError("this order is already done", code="already_done")
         v, person = consume_pass(s, svc, actor, verification_id, "reverify")
         if person.id != reg.person_id:
             raise ConflictError("the person who verified is not the number's holder", code="wrong_person")
-        order.status, order.closed_at, order.verification_id = "done", now, v.id
-        if reg.status == "suspended":
-            reg.status = "active"
+        order.status, order.closed_at, order.verification_id = ReverificationStatus.DONE, now, v.id
+        if reg.status == RegistrationStatus.SUSPENDED:
+            reg.status = RegistrationStatus.ACTIVE
             number = s.get(PhoneNumber, reg.number_id)
             assert number is not None
-            number.status = "active"
+            number.status = NumberStatus.ACTIVE
         append(s, at=now, actor=actor.username, action="reverified", subject=reg.id, payload={"order": order.id})
     return order
 
@@ -228,18 +228,18 @@ def suspend_overdue(svc: Services) -> int:
     now = svc.now()
     suspended = 0
     with svc.db.write() as s:
-        due = s.execute(select(Reverification).where(Reverification.status == "open",
+        due = s.execute(select(Reverification).where(Reverification.status == ReverificationStatus.OPEN,
                                                      Reverification.deadline < now)).scalars().all()
         for order in due:
-            order.status, order.closed_at = "lapsed", now
+            order.status, order.closed_at = ReverificationStatus.LAPSED, now
             reg = s.get(Registration, order.registration_id)
             assert reg is not None
-            if reg.status == "active":
+            if reg.status == RegistrationStatus.ACTIVE:
                 suspended += 1
-                reg.status = "suspended"
+                reg.status = RegistrationStatus.SUSPENDED
                 number = s.get(PhoneNumber, reg.number_id)
                 assert number is not None
-                number.status = "suspended"
+                number.status = NumberStatus.SUSPENDED
                 append(s, at=now, actor=SYSTEM.username, action="suspended", subject=reg.id,
                        payload={"order": order.id, "msisdn": number.msisdn})
     return suspended

@@ -39,6 +39,7 @@ from realname.operators.admin import get_operator_settings
 from realname.operators.auth import require
 from realname.registration.people import doc_index, upsert_person
 from realname.registry.db import rowcount
+from realname.registry.states import VerificationDecision, VerificationStatus
 from realname.registry.tables import Consent, FaceTemplate, Outlet, Person, User, Verification
 
 Purpose = Literal["register", "lookup", "reverify"]
@@ -62,14 +63,15 @@ def _failures(svc: Services, s: Any, index: str) -> tuple[int, datetime | None]:
     since = svc.now() - timedelta(minutes=svc.settings.failure_window_minutes)
     count, oldest = s.execute(
         select(func.count(), func.min(Verification.decided_at)).where(
-            Verification.doc_index == index, Verification.decision == "fail", Verification.decided_at >= since)
+            Verification.doc_index == index, Verification.decision == VerificationDecision.FAIL,
+            Verification.decided_at >= since)
     ).one()
     return int(count), oldest
 
 
 def retries_left(svc: Services, v: Verification) -> int | None:
     """After a failed verification: how many more tries this document has before it locks."""
-    if v.decision != "fail":
+    if v.decision != VerificationDecision.FAIL:
         return None
     with svc.db.read() as s:
         count, _ = _failures(svc, s, v.doc_index)
@@ -77,7 +79,7 @@ def retries_left(svc: Services, v: Verification) -> int | None:
 
 
 def capture_deadline(svc: Services, v: Verification) -> datetime | None:
-    if v.status != "capturing" or v.started_at is None:
+    if v.status != VerificationStatus.CAPTURING or v.started_at is None:
         return None
     return v.started_at + timedelta(seconds=svc.settings.capture_seconds)
 
@@ -136,7 +138,7 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
                          challenge_flash=encode_flashes(flashes) if flashes else None,
                          portrait_sha256=hashlib.sha256(portrait).hexdigest(),
                          portrait_enc=svc.cipher.encrypt_bytes(portrait, context="verification.portrait"),
-                         status="open", reasons=[], created_at=now)
+                         status=VerificationStatus.OPEN, reasons=[], created_at=now)
         s.add(v)
         s.flush()
         who = actor.username
@@ -178,8 +180,8 @@ def start_capture(svc: Services, actor: Actor, verification_id: str, token: str)
         if v.challenge_nonce != challenge.nonce:
             raise ChallengeError("this challenge belongs to another verification", code="challenge_altered")
         claimed = rowcount(s.execute(
-            update(Verification).where(Verification.id == v.id, Verification.status == "open")
-            .values(status="capturing", started_at=now)
+            update(Verification).where(Verification.id == v.id, Verification.status == VerificationStatus.OPEN)
+            .values(status=VerificationStatus.CAPTURING, started_at=now)
         ))
         if claimed != 1:
             raise ChallengeError("this challenge was already used: start the live check again",
@@ -199,21 +201,22 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str, frames: It
     now = svc.now()
     with svc.db.write() as s:
         v = _own(s, actor, verification_id, counter=True)
-        if v.status == "open":
+        if v.status == VerificationStatus.OPEN:
             raise ConflictError("start the capture with the challenge first", code="capture_not_started")
-        if v.status != "capturing":
+        if v.status != VerificationStatus.CAPTURING:
             raise ChallengeError("this live check was already submitted: start a new one", code="challenge_reused")
         light = _shown(v.challenge_flash, flash_times)
         assert v.started_at is not None and v.portrait_enc is not None
         if now > v.started_at + timedelta(seconds=svc.settings.capture_seconds):
-            v.status, v.decision, v.decided_at, v.portrait_enc = "expired", None, now, None
+            v.status, v.decision, v.decided_at, v.portrait_enc = VerificationStatus.EXPIRED, None, now, None
             append(s, at=now, actor=actor.username, action="capture_expired", subject=v.id)
             expired = True
         else:
             expired = False
             # Conditional: of two concurrent submissions (two workers, no row lock), only one moves it on.
             claimed = rowcount(s.execute(update(Verification).where(
-                Verification.id == v.id, Verification.status == "capturing").values(status="processing")))
+                Verification.id == v.id, Verification.status == VerificationStatus.CAPTURING)
+                .values(status=VerificationStatus.PROCESSING)))
             if claimed != 1:
                 raise ChallengeError("this live check was already submitted: start a new one",
                                      code="challenge_reused")
@@ -230,7 +233,8 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str, frames: It
         # Bad frames (an unreadable upload) change nothing: the session goes back to capturing.
         with svc.db.write() as s:
             s.execute(update(Verification).where(Verification.id == verification_id,
-                                                 Verification.status == "processing").values(status="capturing"))
+                                                 Verification.status == VerificationStatus.PROCESSING)
+                      .values(status=VerificationStatus.CAPTURING))
         raise
     return record_outcome(svc, actor, verification_id, outcome), outcome
 
@@ -252,9 +256,10 @@ def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: C
     now = svc.now()
     with svc.db.write() as s:
         v = s.execute(select(Verification).where(Verification.id == verification_id).with_for_update()).scalar_one()
-        if v.status != "processing":  # only the submission that claimed the session records its decision
+        if v.status != VerificationStatus.PROCESSING:  # only the submission that claimed the session decides it
             raise ConflictError("this live check was already decided", code="challenge_reused")
-        v.status, v.decision, v.reasons, v.decided_at = "decided", outcome.decision, outcome.reasons, now
+        v.status, v.decision = VerificationStatus.DECIDED, VerificationDecision(outcome.decision)
+        v.reasons, v.decided_at = outcome.reasons, now
         v.liveness_passed, v.liveness_score = outcome.liveness_passed, outcome.liveness_score
         v.match_decision, v.match_score = outcome.match_decision, outcome.match_score
         v.model_version, v.threshold_version = outcome.model_version, outcome.threshold_version
@@ -284,11 +289,12 @@ def review(svc: Services, actor: Actor, verification_id: str, decision: Literal[
     now = svc.now()
     with svc.db.write() as s:
         v = _own(s, actor, verification_id)
-        if v.decision != "review" or v.status != "decided":
+        if v.decision != VerificationDecision.REVIEW or v.status != VerificationStatus.DECIDED:
             raise ConflictError("only a verification waiting for review can be reviewed", code="not_in_review")
         if v.agent_id == actor.user_id:
             raise ForbiddenError("a second person must review: the agent who ran the check cannot")
-        v.decision, v.reviewed_by, v.review_reason, v.reviewed_at = decision, actor.user_id, reason.strip(), now
+        v.decision = VerificationDecision(decision)
+        v.reviewed_by, v.review_reason, v.reviewed_at = actor.user_id, reason.strip(), now
         append(s, at=now, actor=actor.username, action="review", subject=v.id,
                payload={"decision": decision, "reason": reason.strip()})
     return v
@@ -315,8 +321,8 @@ def review_queue(svc: Services, actor: Actor) -> list[ReviewItem]:
             .join(Person, Person.id == Verification.person_id)
             .join(User, User.id == Verification.agent_id)
             .outerjoin(Outlet, Outlet.id == Verification.outlet_id)
-            .where(Verification.operator_id == actor.operator_id, Verification.status == "decided",
-                   Verification.decision == "review")
+            .where(Verification.operator_id == actor.operator_id, Verification.status == VerificationStatus.DECIDED,
+                   Verification.decision == VerificationDecision.REVIEW)
             .order_by(Verification.decided_at, Verification.id)).all()
     return [ReviewItem(vid, number, agent, outlet, list(reasons or []), decided)
             for vid, number, agent, outlet, reasons, decided in rows]
@@ -336,15 +342,15 @@ def consume_pass(s: Any, svc: Services, actor: Actor, verification_id: str, purp
     if v.purpose != purpose:
         raise ConflictError(f"this verification was opened for '{v.purpose}', not '{purpose}'",
                             code="wrong_purpose")
-    if v.status == "used":
+    if v.status == VerificationStatus.USED:
         raise ConflictError("this verification was already used: a pass is good for one request",
                             code="verification_used")
-    if v.status != "decided" or v.decision != "pass":
+    if v.status != VerificationStatus.DECIDED or v.decision != VerificationDecision.PASS:
         raise ConflictError("the customer has not passed the verification", code="verification_not_passed")
     decided = v.reviewed_at or v.decided_at
     assert decided is not None
     if svc.now() - decided > timedelta(minutes=svc.settings.verification_valid_minutes):
         raise ConflictError("the verification is too old: verify the customer again", code="verification_stale")
-    v.status, v.used_at = "used", svc.now()
+    v.status, v.used_at = VerificationStatus.USED, svc.now()
     person = s.execute(select(Person).where(Person.id == v.person_id).with_for_update()).scalar_one()
     return v, person

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Enum,
     Float,
     ForeignKey,
     Index,
@@ -30,6 +32,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from realname.registry.states import (
+    NumberStatus,
+    RegistrationStatus,
+    ReverificationStatus,
+    VerificationDecision,
+    VerificationStatus,
+)
 
 # Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -58,6 +68,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def state(values: type[StrEnum], column: str) -> Enum:
+    """A state column as before (VARCHAR(16) holding the member's value, read back as the member) with a CHECK
+    constraint named ck_<table>_<column> that lists the values. Not a native PostgreSQL enum: the same DDL on both
+    databases, and a new state is a constraint change rather than an ALTER TYPE."""
+    return Enum(values, name=column, native_enum=False, create_constraint=True, length=16,
+                values_callable=lambda members: [m.value for m in members])
 
 
 def new_id() -> str:
@@ -164,7 +182,7 @@ class PhoneNumber(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     msisdn: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # available|reserved|active|suspended|cancelled
+    status: Mapped[NumberStatus] = mapped_column(state(NumberStatus, "status"), index=True)
     updated_at: Mapped[datetime]
 
 
@@ -193,13 +211,12 @@ class Verification(Base):
     challenge_expires_at: Mapped[datetime]
     portrait_sha256: Mapped[str] = mapped_column(String(64))
     portrait_enc: Mapped[str | None] = mapped_column(Text)
-    # open | capturing | processing | decided | used | expired
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    decision: Mapped[str | None] = mapped_column(String(16))  # pass | fail | review
+    status: Mapped[VerificationStatus] = mapped_column(state(VerificationStatus, "status"), index=True)
+    decision: Mapped[VerificationDecision | None] = mapped_column(state(VerificationDecision, "decision"))
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     liveness_passed: Mapped[bool | None]
     liveness_score: Mapped[float | None] = mapped_column(Float)
-    match_decision: Mapped[str | None] = mapped_column(String(16))
+    match_decision: Mapped[str | None] = mapped_column(String(16))  # the matcher's own: match | no_match | review
     match_score: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(128))
     threshold_version: Mapped[str | None] = mapped_column(String(128))
@@ -224,7 +241,7 @@ class Registration(Base):
     # Emptied when the verification session is purged (90 days); ``evidence`` keeps what it proved.
     verification_id: Mapped[str | None] = mapped_column(ForeignKey("verifications.id"), unique=True)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # active | suspended | cancelled
+    status: Mapped[RegistrationStatus] = mapped_column(state(RegistrationStatus, "status"), index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     end_reason: Mapped[str | None] = mapped_column(String(64))
@@ -239,7 +256,7 @@ class Reverification(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
     reason: Mapped[str] = mapped_column(String(256))
-    status: Mapped[str] = mapped_column(String(16), index=True)  # open | done | lapsed
+    status: Mapped[ReverificationStatus] = mapped_column(state(ReverificationStatus, "status"), index=True)
     deadline: Mapped[datetime]
     ordered_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # None: the system (a signal job)
     created_at: Mapped[datetime]

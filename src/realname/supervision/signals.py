@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from realname.audit.log import append
 from realname.context import Actor, Services
 from realname.operators.auth import require
+from realname.registry.states import TRANSFERRED, RegistrationStatus, VerificationDecision
 from realname.registry.tables import FaceTemplate, Outlet, Person, Registration, User, Verification
 from realname.supervision.period import Period
 
@@ -113,7 +114,8 @@ def _fail_then_pass(s: Session, svc: Services, period: Period, op: str | None) -
     lo, hi = period.bounds(svc.settings.timezone)
     window = timedelta(minutes=rule.fail_then_pass_minutes)
     in_period = (Verification.created_at >= lo, Verification.created_at < hi)
-    candidates = _scoped(select(Verification.doc_index).where(*in_period, Verification.decision == "fail")
+    candidates = _scoped(select(Verification.doc_index)
+                         .where(*in_period, Verification.decision == VerificationDecision.FAIL)
                          .group_by(Verification.doc_index)
                          .having(func.count() >= rule.fail_then_pass_failures), Verification.operator_id, op)
     rows = s.execute(_scoped(select(Verification.doc_index, Verification.person_id, Verification.decision,
@@ -127,9 +129,10 @@ def _fail_then_pass(s: Session, svc: Services, period: Period, op: str | None) -
     out = []
     for doc_rows in by_doc.values():
         for k, r in enumerate(doc_rows):
-            if r.decision != "pass":
+            if r.decision != VerificationDecision.PASS:
                 continue
-            fails = [f for f in doc_rows[:k] if f.decision == "fail" and r.created_at - f.created_at <= window]
+            fails = [f for f in doc_rows[:k]
+                     if f.decision == VerificationDecision.FAIL and r.created_at - f.created_at <= window]
             if len(fails) >= rule.fail_then_pass_failures:
                 regs = list(s.execute(select(Registration.id).where(Registration.verification_id == r.id)).scalars())
                 out.append(Signal(
@@ -153,7 +156,7 @@ def _agents(s: Session, svc: Services, period: Period, op: str | None) -> list[S
     reviews = dict(s.execute(_scoped(
         select(Verification.agent_id, func.count()).where(
             Verification.created_at >= lo, Verification.created_at < hi,
-            (Verification.reviewed_by.is_not(None)) | (Verification.decision == "review"))
+            (Verification.reviewed_by.is_not(None)) | (Verification.decision == VerificationDecision.REVIEW))
         .group_by(Verification.agent_id), Verification.operator_id, op)).all())
     verifs = dict(s.execute(_scoped(
         select(Verification.agent_id, func.count()).where(Verification.created_at >= lo, Verification.created_at < hi)
@@ -203,7 +206,8 @@ def _quick_cancels(s: Session, svc: Services, period: Period, op: str | None) ->
     rows = s.execute(_scoped(select(Registration.id, Registration.created_at, Registration.ended_at,
                                     Registration.agent_id, Registration.person_id)
                              .where(Registration.created_at >= lo, Registration.created_at < hi,
-                                    Registration.status == "cancelled", Registration.end_reason != "transferred"),
+                                    Registration.status == RegistrationStatus.CANCELLED,
+                                    Registration.end_reason != TRANSFERRED),
                              Registration.operator_id, op)).all()
     names = dict(s.execute(select(User.id, User.username)).all())
     limit = timedelta(hours=rule.quick_cancel_hours)
@@ -243,7 +247,7 @@ def _duplicate_faces(s: Session, svc: Services, period: Period, op: str | None, 
     for i, j in sorted(pairs):
         a, b = str(persons[i]), str(persons[j])
         regs = list(s.execute(_scoped(select(Registration.id).where(Registration.person_id.in_([a, b]),
-                                                                    Registration.status == "active"),
+                                                                    Registration.status == RegistrationStatus.ACTIVE),
                                       Registration.operator_id, op)).scalars())
         out.append(Signal("duplicate_face", f"{masked.get(a, a)} / {masked.get(b, b)}",
                           "the same face is registered under two different documents",
