@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     consent_text_version: str = "2026-11"
     timezone: str = Field("Asia/Shanghai", description="the operator's local time, for hours and days in reports")
     signals: SignalRules = Field(default_factory=SignalRules)
+    # The trusted capture chain: enrolled kiosks (WebAuthn), signing card readers, passport chips.
+    webauthn_rp_id: str = Field("localhost", min_length=1, description="the host name kiosks' WebAuthn credentials "
+                                "are bound to: the name the kiosks reach the service by (not an IP address)")
+    webauthn_origins: list[str] = Field(default_factory=list, description="origins the kiosk page is served from "
+                                        "(e.g. https://realname.example.com); empty: any origin on webauthn_rp_id")
+    kiosk_nonce_seconds: float = Field(120.0, gt=0, description="how long a kiosk's request nonce is good for")
+    reader_statement_minutes: float = Field(10.0, gt=0, description="oldest card reader statement accepted")
+    csca_trust_list: Path | None = Field(None, description="PEM file of the country signing CA certificates trusted "
+                                         "for passport chips; none: chip reads are refused as untrusted")
     test_mode: bool = Field(False, description="tests only: allows fixed_challenge")
     fixed_challenge: str | None = Field(None, description="tests only: actions every challenge asks for")
 

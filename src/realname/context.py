@@ -44,6 +44,7 @@ class Actor:
     role: str
     operator_id: str | None = None
     outlet_id: str | None = None
+    kiosk_id: str | None = None  # the enrolled kiosk that proved this request (operators.kiosks), if any
 
 
 SYSTEM = Actor(None, "system", "system")

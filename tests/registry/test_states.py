@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from tests.registry.state_rows import STATE_COLUMNS, insert_state_rows, stored_states
+from tests.registry.state_rows import ENUM_COLUMNS, insert_state_rows, stored_states
 
 from realname.registry.states import NumberStatus, VerificationDecision
 from realname.registry.tables import Base, PhoneNumber, Verification
@@ -19,8 +19,8 @@ from realname.registry.tables import Base, PhoneNumber, Verification
 def test_each_state_column_is_typed_by_its_enum() -> None:
     enums = {(t.name, c.name): c.type.enum_class for t in Base.metadata.sorted_tables for c in t.columns
              if isinstance(c.type, sa.Enum)}
-    assert enums == STATE_COLUMNS
-    for (table, column), enum in STATE_COLUMNS.items():
+    assert enums == ENUM_COLUMNS
+    for (table, column), enum in ENUM_COLUMNS.items():
         col = Base.metadata.tables[table].c[column]
         assert col.type.enums == [m.value for m in enum]  # stored as the value, not the member's name
         assert isinstance(col.type, sa.String) and col.type.length == 16  # the column is what it was
@@ -29,7 +29,7 @@ def test_each_state_column_is_typed_by_its_enum() -> None:
 def test_check_constraints_in_the_migrated_database_list_the_enums(db_url: str) -> None:
     """The migrations (0006 writes its values out) and the enums must agree: a new state needs a migration."""
     inspector = sa.inspect(sa.create_engine(db_url))
-    for (table, column), enum in STATE_COLUMNS.items():
+    for (table, column), enum in ENUM_COLUMNS.items():
         checks = {c["name"]: c["sqltext"] for c in inspector.get_check_constraints(table)}
         name = f"ck_{table}_{column}"
         assert name in checks, f"{table} has no {name}: {checks}"
@@ -39,7 +39,7 @@ def test_check_constraints_in_the_migrated_database_list_the_enums(db_url: str) 
     # The model's constraints have the same names, so a create_all database and a migrated one agree.
     in_model = {str(c.name) for t in Base.metadata.tables.values() for c in t.constraints
                 if isinstance(c, sa.CheckConstraint)}
-    assert in_model == {f"ck_{t}_{c}" for t, c in STATE_COLUMNS}
+    assert in_model == {f"ck_{t}_{c}" for t, c in ENUM_COLUMNS}
 
 
 def test_every_state_round_trips_as_its_plain_value(db_url: str) -> None:
@@ -47,7 +47,7 @@ def test_every_state_round_trips_as_its_plain_value(db_url: str) -> None:
     with engine.begin() as conn:
         insert_state_rows(conn)
         raw = stored_states(conn)
-    for (table, column), enum in STATE_COLUMNS.items():
+    for (table, column), enum in ENUM_COLUMNS.items():
         values = [v for v in raw[(table, column)] if v is not None]
         assert set(values) == {m.value for m in enum} and all(type(v) is str for v in values)
     with Session(engine) as s:  # read through the ORM: the members themselves, equal to the strings
@@ -64,7 +64,7 @@ def test_every_state_round_trips_as_its_plain_value(db_url: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize(("table", "column"), list(STATE_COLUMNS))
+@pytest.mark.parametrize(("table", "column"), list(ENUM_COLUMNS))
 def test_the_database_refuses_an_unknown_state(db_url: str, table: str, column: str) -> None:
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:

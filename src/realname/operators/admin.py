@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
@@ -276,6 +276,12 @@ class OperatorSettings(BaseModel):
                              description="what the kiosk tells a customer who cannot or will not use face checks")
     retention_years_after_service: int = Field(_global_default("retention_years_after_service"), ge=0, le=10)
     session_retention_days: int = Field(_global_default("session_retention_days"), ge=1, le=3650)
+    require_enrolled_kiosks: bool = Field(True, description="every request of a verification must carry a WebAuthn "
+                                          "assertion from a kiosk enrolled at the agent's outlet; off: an agent's "
+                                          "login is enough (operators created before kiosks could be enrolled)")
+    card_readers: Literal["required", "optional", "off"] = Field(
+        "optional", description="card data signed by an enrolled reader: required (unsigned is refused), optional "
+        "(unsigned is recorded as unattested), off (not checked)")
 
 
 SETTING_NAMES = tuple(OperatorSettings.model_fields)
@@ -285,7 +291,8 @@ def _defaults(settings: Settings) -> dict[str, Any]:
     return {"challenge_actions": settings.challenge_actions, "light_check": settings.light_check,
             "manual_path": DEFAULT_MANUAL_PATH,
             "retention_years_after_service": settings.retention_years_after_service,
-            "session_retention_days": settings.session_retention_days}
+            "session_retention_days": settings.session_retention_days,
+            "require_enrolled_kiosks": True, "card_readers": "optional"}
 
 
 def _merged(settings: Settings, stored: Mapping[str, Any] | None) -> OperatorSettings:

@@ -55,6 +55,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reverifications.order": frozenset({"supervisor", "operator_admin"}),
     "reverifications.complete": _COUNTER,
     "admin.manage": frozenset({"operator_admin"}),
+    "kiosks.manage": frozenset({"operator_admin"}),  # enrol, rename, revoke kiosks and card readers
     "numbers.import": frozenset({"operator_admin"}),
     "audit.verify": frozenset({"auditor", "inspector", "operator_admin"}),
     "audit.read": frozenset({"auditor"}),

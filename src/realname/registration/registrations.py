@@ -94,7 +94,8 @@ def _assign(s: Session, svc: Services, actor: Actor, v: Verification, person: Pe
     s.flush()
     append(s, at=now, actor=actor.username, action="number_assigned", subject=reg.id,
            payload={"msisdn": number.msisdn, "person": person.id, "verification": v.id,
-                    "representative": v.representative_id, "operator": operator.id, "outlet": v.outlet_id})
+                    "representative": v.representative_id, "operator": operator.id, "outlet": v.outlet_id,
+                    "kiosk": actor.kiosk_id})
     return reg
 
 

@@ -26,9 +26,18 @@ from sqlalchemy.orm import Session
 
 from realname.audit.log import append
 from realname.context import Actor, Services
+from realname.documents.attestation import NOT_SIGNED
 from realname.documents.models import ValidDocument
 from realname.documents.validate import parse_card, validate_document
-from realname.errors import BadInputError, ChallengeError, ConflictError, ForbiddenError, LockedError, NotFoundError
+from realname.errors import (
+    AttestationError,
+    BadInputError,
+    ChallengeError,
+    ConflictError,
+    ForbiddenError,
+    LockedError,
+    NotFoundError,
+)
 from realname.images import BGRImage, decode_image
 from realname.live_check import CheckOutcome
 from realname.liveness.challenges import Action, parse_actions, random_actions
@@ -37,6 +46,7 @@ from realname.liveness.light import decode as decode_flashes
 from realname.liveness.light import encode as encode_flashes
 from realname.operators.admin import get_operator_settings
 from realname.operators.auth import require
+from realname.operators.readers import check_document
 from realname.registration.people import doc_index, upsert_person
 from realname.registry.db import rowcount
 from realname.registry.states import VerificationDecision, VerificationStatus
@@ -56,7 +66,9 @@ class Opened:
 
 
 def read_document(svc: Services, card: Mapping[str, Any]) -> ValidDocument:
-    return validate_document(parse_card(dict(card)), svc.now().date())
+    """The card's fields, validated; a reader's statement and a chip read are checked apart (operators.readers)."""
+    fields = {k: v for k, v in card.items() if k not in NOT_SIGNED}
+    return validate_document(parse_card(fields), svc.now().date())
 
 
 def _failures(svc: Services, s: Any, index: str) -> tuple[int, datetime | None]:
@@ -112,6 +124,8 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
     challenge = svc.signer.read(token, now=now.timestamp())
     expires = now + timedelta(seconds=svc.settings.challenge_seconds)
     with svc.db.write() as s:
+        trust = check_document(s, svc, actor, card, portrait, doc_type=doc.doc_type.value,
+                               mrz=card.get("mrz") if isinstance(card.get("mrz"), str) else None)
         index = doc_index(svc, doc.doc_type.value, doc.number)
         count, oldest = _failures(svc, s, index)
         if count >= svc.settings.max_failures:
@@ -138,19 +152,25 @@ def open_verification(svc: Services, actor: Actor, card: Mapping[str, Any], port
                          challenge_flash=encode_flashes(flashes) if flashes else None,
                          portrait_sha256=hashlib.sha256(portrait).hexdigest(),
                          portrait_enc=svc.cipher.encrypt_bytes(portrait, context="verification.portrait"),
-                         status=VerificationStatus.OPEN, reasons=[], created_at=now)
+                         status=VerificationStatus.OPEN, reasons=[], created_at=now,
+                         kiosk_id=actor.kiosk_id, reader_attestation=trust.reader_attestation,
+                         card_reader_id=trust.reader_id, chip_check=trust.chip_check)
         s.add(v)
         s.flush()
         who = actor.username
         append(s, at=now, actor=who, action="document_read", subject=person.id,
                payload={"verification": v.id, "doc_type": doc.doc_type.value, "number": doc.display_number,
-                        "representative": rep_person.id if rep_person else None})
+                        "representative": rep_person.id if rep_person else None, "kiosk": actor.kiosk_id,
+                        "reader": trust.reader_attestation.value, "card_reader": trust.reader_id,
+                        "chip": trust.chip_check.value if trust.chip_check else None,
+                        "chip_signer": trust.chip_signer})
         append(s, at=now, actor=who, action="consent", subject=agreed.id,
                payload={"kind": "face_processing", "text_version": agreed.text_version, "person": agreed.person_id,
                         "template_retention": kept is not None})
         append(s, at=now, actor=who, action="challenge_issued", subject=v.id,
                payload={"actions": v.challenge_actions, "nonce_sha256": hashlib.sha256(challenge.nonce.encode())
-                        .hexdigest(), "expires_at": expires.isoformat(), "light": v.challenge_flash})
+                        .hexdigest(), "expires_at": expires.isoformat(), "light": v.challenge_flash,
+                        "kiosk": actor.kiosk_id})
     return Opened(v, token, tuple(actions), expires, doc, tuple(flashes))
 
 
@@ -168,6 +188,9 @@ def _own(s: Session, actor: Actor, verification_id: str, *, lock: bool = False, 
     if counter and actor.role != "system" and (v.agent_id != actor.user_id or v.outlet_id != actor.outlet_id):
         raise ForbiddenError("this verification was run by another agent or at another outlet: verify the customer "
                              "here", code="not_your_verification")
+    if counter and v.kiosk_id is not None and actor.kiosk_id != v.kiosk_id:
+        raise AttestationError("this verification was opened on another kiosk: continue it there",
+                               code="kiosk_mismatch")
     return v
 
 
@@ -186,7 +209,8 @@ def start_capture(svc: Services, actor: Actor, verification_id: str, token: str)
         if claimed != 1:
             raise ChallengeError("this challenge was already used: start the live check again",
                                  code="challenge_reused")
-        append(s, at=now, actor=actor.username, action="capture_started", subject=v.id)
+        append(s, at=now, actor=actor.username, action="capture_started", subject=v.id,
+               payload={"kiosk": actor.kiosk_id})
     with svc.db.read() as s:
         got = s.get(Verification, verification_id)
         assert got is not None
@@ -209,7 +233,8 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str, frames: It
         assert v.started_at is not None and v.portrait_enc is not None
         if now > v.started_at + timedelta(seconds=svc.settings.capture_seconds):
             v.status, v.decision, v.decided_at, v.portrait_enc = VerificationStatus.EXPIRED, None, now, None
-            append(s, at=now, actor=actor.username, action="capture_expired", subject=v.id)
+            append(s, at=now, actor=actor.username, action="capture_expired", subject=v.id,
+                   payload={"kiosk": actor.kiosk_id})
             expired = True
         else:
             expired = False
@@ -276,7 +301,7 @@ def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: C
                payload={"decision": outcome.decision, "reasons": outcome.reasons, "purpose": v.purpose,
                         "light_check": v.challenge_flash is not None,
                         "person": v.person_id, "model_version": outcome.model_version,
-                        "threshold_version": outcome.threshold_version})
+                        "threshold_version": outcome.threshold_version, "kiosk": actor.kiosk_id})
     return v
 
 

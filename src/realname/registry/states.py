@@ -69,6 +69,21 @@ class ReverificationStatus(StrEnum):
     LAPSED = "lapsed"
 
 
+class ReaderAttestation(StrEnum):
+    """Where a verification's card data came from (the operator's ``card_readers`` setting decides)."""
+
+    ATTESTED = "attested"  # signed by an enrolled, active card reader, checked
+    UNATTESTED = "unattested"  # not signed; accepted because readers are optional
+    NOT_CHECKED = "not_checked"  # readers are off for the operator
+
+
+class ChipCheck(StrEnum):
+    """How a passport was read: its chip, checked by passive authentication, or only its printed MRZ."""
+
+    PASSIVE_AUTH = "passive_auth"
+    MRZ_ONLY = "mrz_only"
+
+
 # Registrations that count against the caps and are listed as a person's numbers.
 HELD = (RegistrationStatus.ACTIVE, RegistrationStatus.SUSPENDED)
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -34,7 +35,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from realname.registry.states import (
+    ChipCheck,
     NumberStatus,
+    ReaderAttestation,
     RegistrationStatus,
     ReverificationStatus,
     VerificationDecision,
@@ -124,6 +127,59 @@ class User(Base):
     blacklisted: Mapped[bool] = mapped_column(Boolean, default=False)
     blacklist_reason: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime]
+
+
+class Kiosk(Base):
+    """An enrolled kiosk: the public key of its WebAuthn credential (the kiosk's TPM holds the private key),
+    bound to one outlet. Revoked kiosks stay for the record."""
+
+    __tablename__ = "kiosks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    outlet_id: Mapped[str] = mapped_column(ForeignKey("outlets.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    credential_id: Mapped[str] = mapped_column(String(400), unique=True)  # base64url, as browsers send rawId
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE key
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    aaguid: Mapped[str] = mapped_column(String(36))  # the authenticator's model
+    attestation_format: Mapped[str] = mapped_column(String(32))
+    enrolled_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    enrolled_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class KioskNonce(Base):
+    """Single-use server nonces: an enrolment's challenge (``enrol``) or a kiosk request's nonce (``request``)."""
+
+    __tablename__ = "kiosk_nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # enrol | request
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("operators.id"))
+    outlet_id: Mapped[str | None] = mapped_column(ForeignKey("outlets.id"))
+    challenge: Mapped[bytes] = mapped_column(LargeBinary)
+    label: Mapped[str | None] = mapped_column(String(80))  # the kiosk's name, for an enrolment
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CardReader(Base):
+    """A card reader that signs its output: its Ed25519 public key under the id it puts in its statements."""
+
+    __tablename__ = "card_readers"
+    __table_args__ = (UniqueConstraint("operator_id", "reader_id", name="uq_card_readers_operator_reader"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id"), index=True)
+    outlet_id: Mapped[str | None] = mapped_column(ForeignKey("outlets.id"))  # None: any outlet of the operator
+    reader_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(80))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # 32 raw bytes
+    enrolled_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    enrolled_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
 
 
 class AuthToken(Base):
@@ -227,6 +283,13 @@ class Verification(Base):
     started_at: Mapped[datetime | None]  # when the challenge was redeemed and capture began
     decided_at: Mapped[datetime | None] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+    # The trusted capture chain: the enrolled kiosk that proved the requests, the card reader's statement, the
+    # passport chip's check. Empty on verifications opened before it existed.
+    kiosk_id: Mapped[str | None] = mapped_column(ForeignKey("kiosks.id"), index=True)
+    reader_attestation: Mapped[ReaderAttestation | None] = mapped_column(
+        state(ReaderAttestation, "reader_attestation"))
+    card_reader_id: Mapped[str | None] = mapped_column(ForeignKey("card_readers.id"))
+    chip_check: Mapped[ChipCheck | None] = mapped_column(state(ChipCheck, "chip_check"))
 
 
 class Registration(Base):
