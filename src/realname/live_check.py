@@ -9,12 +9,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from realname import reasons
 from realname.errors import NoFaceError
 from realname.faces import FaceService
 from realname.images import BGRImage
 from realname.liveness.challenges import Action
 from realname.liveness.light import Shown
-from realname.liveness.session import LivenessSession
+from realname.liveness.session import LivenessLimits, LivenessSession
 
 Outcome = Literal["pass", "fail", "review"]
 
@@ -23,7 +24,7 @@ Outcome = Literal["pass", "fail", "review"]
 class CheckOutcome:
     decision: Outcome
     reasons: list[str]  # reason codes, for the record and the clerk
-    advice: list[str]  # what the clerk can tell the customer
+    advice: list[str]  # what the clerk can tell the customer (English, from the reasons catalogue)
     liveness_passed: bool
     liveness_score: float | None
     match_decision: str | None
@@ -51,7 +52,9 @@ class FaceLiveCheck:
     def check(self, challenge: Sequence[Action], frames: Iterable[tuple[BGRImage, float]],
               portrait: BGRImage, keep_template: bool = False, light: Shown | None = None) -> CheckOutcome:
         model_version, threshold_version = self.versions()
-        session = LivenessSession(challenge, self.faces.engine, light=light)
+        # The same-person cutoff comes from the thresholds file the matcher uses: one calibration for both.
+        limits = LivenessLimits.for_thresholds(self.faces.thresholds)
+        session = LivenessSession(challenge, self.faces.engine, limits, light=light)
         try:
             for image, t in frames:
                 session.feed(image, t)
@@ -63,18 +66,17 @@ class FaceLiveCheck:
                                 model_version, threshold_version)
         try:
             match = self.faces.compare(portrait, live.best_frame)
-        except NoFaceError as exc:
+        except NoFaceError as exc:  # its message says which photo had no usable face
             return CheckOutcome("fail", ["portrait_unusable"], [exc.message], True, live.score, None, None,
                                 model_version, threshold_version)
         decision: Outcome = match.decision.for_clerk  # type: ignore[assignment]
-        reasons = [] if decision == "pass" else ["face_mismatch" if decision == "fail" else "match_uncertain"]
-        advice = {"pass": [], "fail": ["The face does not match the document's photo"],
-                  "review": ["A supervisor must confirm the match"]}[decision]
+        codes = [] if decision == "pass" else ["face_mismatch" if decision == "fail" else "match_uncertain"]
+        advice = [reasons.advice(c) for c in codes]
         template = None
         if keep_template and decision == "pass":
             matcher = self.faces.matcher
             template = [float(x) for x in matcher.template(matcher.side(live.best_frame, "live photo"), "sface").vector]
-        return CheckOutcome(decision, reasons, advice, True, live.score, match.decision.value, match.score,
+        return CheckOutcome(decision, codes, advice, True, live.score, match.decision.value, match.score,
                             model_version, threshold_version, template)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tests.api.test_registry_api import frame_files, score_keys, timestamps
 from tests.registry_support import portrait_bytes, prc_card, seeded
 
+from realname import reasons
 from realname.api.app import create_app
 from realname.context import Services
 from realname.live_check import FixedLiveCheck
@@ -221,11 +222,12 @@ def test_feedback_during_capture_with_the_fake_engine(db_url: str) -> None:
 
         r = send(jpeg(np.full((240, 320, 3), 128, np.uint8)))  # flat grey: nobody there
         assert r.status_code == 200 and r.json()["ok"] is False, r.text
-        assert r.json()["hints"] == [{"code": "no_face", "en": "Put your face inside the oval",
-                                      "zh": "请将脸部放入框内"}]
+        nobody = reasons.hint("no_face")  # the catalogue's texts, the ones the kiosk shows
+        assert r.json()["hints"] == [{"code": "no_face", "en": nobody.en, "zh": nobody.zh}]
 
         r = send(textured(level=30, spread=30))
-        assert [h["code"] for h in r.json()["hints"]] == ["too_dark"] and r.json()["hints"][0]["zh"] == "光线太暗"
+        assert [h["code"] for h in r.json()["hints"]] == ["too_dark"]
+        assert r.json()["hints"][0]["zh"] == reasons.hint("too_dark").zh == "光线太暗：请增加面部照明"
 
         big = np.zeros((1200, 1600, 3), np.uint8)  # a large frame is reduced before detection, same answer
         big[:] = cv2.resize(cv2.imdecode(np.frombuffer(textured(), np.uint8), cv2.IMREAD_COLOR), (1600, 1200))

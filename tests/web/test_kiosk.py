@@ -289,3 +289,35 @@ def test_still_photo_is_refused(server: WebServer, launch: BrowserFactory,
     expect(page.get_by_role("button", name="重新检测")).to_be_visible()
     shot("result")
     assert errors == []
+
+
+SHOW_HINTS = """async (reply) => {
+  const { showHints } = await import("/static/live.js");
+  let region = document.getElementById("test-hints");
+  if (!region) {
+    region = document.createElement("div");
+    region.id = "test-hints";
+    document.body.append(region);
+  }
+  delete region.dataset.shown;
+  showHints(region, reply);
+}"""
+
+
+def test_hints_show_the_servers_catalogue(server: WebServer, launch: BrowserFactory) -> None:
+    """The positioning hints take their texts from the server's catalogue (/static/reasons.json) by code, in the
+    page's language, and follow a language switch; a code the catalogue lacks shows the server's own texts."""
+    page, errors = new_page(launch())
+    login(page, server.url, "/kiosk", "agent1", DEMO_PASSWORD)
+    expect(page.locator("#view-home")).to_be_visible()
+    hints = page.request.get(server.url + "/static/reasons.json").json()["hints"]
+    page.evaluate(SHOW_HINTS, {"ok": False, "hints": [
+        {"code": "too_dark", "en": "server's en", "zh": "server's zh"},
+        {"code": "not_in_the_catalogue", "en": "Some new hint", "zh": "新的提示"}]})
+    region = page.locator("#test-hints")
+    expect(region.locator(".hint")).to_have_text([hints["too_dark"]["zh"], "新的提示"])
+    page.click("#lang")
+    expect(region.locator(".hint")).to_have_text([hints["too_dark"]["en"], "Some new hint"])
+    page.evaluate(SHOW_HINTS, {"ok": True, "hints": []})
+    expect(region).to_have_text(hints["ok"]["en"])
+    assert errors == []

@@ -1,6 +1,7 @@
 """One live check: frames go in as they arrive (``feed``), the decision comes out at the end (``result``).
 
-Every check reports its measured value and its limit, and a failed check carries a reason a clerk can act on.
+Every check reports its measured value and its limit, and a failed check carries a reason code a clerk can act on
+(its texts are in :mod:`realname.reasons`).
 """
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
+from realname import reasons
 from realname.engine.base import FaceEngine, Template
 from realname.engine.selection import primary_face
 from realname.errors import ChallengeError, VideoError
@@ -21,31 +24,25 @@ from realname.liveness.cues import is_framed
 from realname.liveness.features import Analyzer, FrameAnalyzer, FrameFeatures
 from realname.liveness.light import LightLimits, LightSample, Region, Shown, background_regions, measure, sample
 
-REASONS = {
-    "action_missing": "Do the action shown on the screen",
-    "turn_further": "Turn the head further",
-    "not_frontal_between": "Look straight at the camera between the movements",
-    "action_too_slow": "Do each action as soon as it is shown",
-    "no_face": "Keep the face inside the oval",
-    "multiple_faces": "Only one person may be in view",
-    "face_left_frame": "Keep the face inside the oval",
-    "different_person": "The same person must stay in front of the camera",
-    "flat_motion": "Presentation attack suspected: hold the camera still and turn your own head",
-    "timestamps": "Capture problem: restart the live check",
-    "frame_rate": "Capture problem: the camera is too slow or the clip too short",
-    "repeated_frames": "Capture problem: the video froze; restart the live check",
-    "cut_in_video": "Hold the camera still",
-    "too_short": "The live check ended too early",
-    "screen_or_photo": "Presentation attack suspected: a screen or photo frame is around the face",
-    "light_response": "Come closer and face the screen while it changes colour: the face did not take its light "
-                      "(a photo or a video cannot)",
-    "light_uniform": "Presentation attack suspected: the whole picture took the screen's colours, not the face",
-    "light_lag": "Presentation attack suspected: the face took the screen's colours too late",
-    "light_timing": "Capture problem: the screen's colours were not shown as asked; restart the live check",
-}
-
+if TYPE_CHECKING:
+    from realname.verification.thresholds import Cutoff, Thresholds
 
 FRONTAL_FOR_MATCHING = 15.0  # degrees of yaw + pitch from the baseline
+
+
+def same_person_cutoff(thresholds: Thresholds) -> Cutoff:
+    """Below this SFace cosine, two of the check's own frames are not taken for one person: the bottom of plain
+    SFace's review band in ``thresholds`` (the score at 10x its target false-match rate)."""
+    return thresholds.review_floor("sface")
+
+
+@cache
+def packaged_same_person() -> Cutoff:
+    """:func:`same_person_cutoff` in the packaged thresholds file, read on first use."""
+    # Imported here: the thresholds file's models need pydantic, which a live check does not otherwise load.
+    from realname.verification.thresholds import load_thresholds
+
+    return same_person_cutoff(load_thresholds())
 
 
 @dataclass(frozen=True)
@@ -59,11 +56,17 @@ class LivenessLimits:
     max_repeat_share: float = 0.2  # share of frames identical to the one before
     max_jump: float = 0.6  # face widths between consecutive frames, inside an action
     min_planar_residual: float = 0.012  # of face width, at the head turns' peaks
-    same_person: float = 0.3579  # SFace cosine; the packaged threshold at FMR 1e-3
+    same_person: Cutoff = field(default_factory=packaged_same_person)  # SFace cosine, from a thresholds file
     keep_every: float = 0.2  # seconds between frames kept for embeddings
     cue_every: float = 0.3  # seconds between frames checked for a screen or paper frame around the face
     max_framed_share: float = 0.3  # of the checked frames
     light: LightLimits = field(default_factory=LightLimits)
+
+    @classmethod
+    def for_thresholds(cls, thresholds: Thresholds) -> LivenessLimits:
+        """The limits with the same-person cutoff of ``thresholds`` (the file the matcher uses) instead of the
+        packaged one."""
+        return cls(same_person=same_person_cutoff(thresholds))
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Check:
     value: float | str | None
     limit: float | str | None
     reason: str | None = None  # reason code when failed
+    basis: str | None = None  # where the limit comes from, when it is calibrated elsewhere (a thresholds file)
 
     @property
     def margin(self) -> float:
@@ -106,7 +110,7 @@ class LivenessResult:
 
     @property
     def advice(self) -> list[str]:
-        return list(dict.fromkeys(REASONS.get(r, r) for r in self.reasons))
+        return list(dict.fromkeys(reasons.advice(r) for r in self.reasons))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,7 +119,7 @@ class LivenessResult:
             "reasons": self.reasons,
             "advice": self.advice,
             "checks": [{"name": c.name, "passed": c.passed, "value": _round(c.value), "limit": _round(c.limit),
-                        "reason": c.reason} for c in self.checks],
+                        "reason": c.reason, **({"basis": c.basis} if c.basis else {})} for c in self.checks],
             "timeline": [{"action": e.action.value, "start": round(e.start, 3), "peak": round(e.peak, 3),
                           "end": round(e.end, 3), "value": round(e.value, 3)} for e in self.events],
             "best_frame_time": self.best_frame_time,
@@ -258,7 +262,9 @@ class LivenessSession:
             sims = self._same_person(base)
             if sims is not None:
                 low = min(sims)
-                checks.append(Check("same_person", low >= lim.same_person, low, lim.same_person, "different_person"))
+                same = lim.same_person
+                checks.append(Check("same_person", low >= same.value, low, same.value, "different_person",
+                                    same.describe()))
         return self._finish(checks, events, matched, base)
 
     def _light_checks(self, shown: Shown) -> list[Check]:

@@ -1,4 +1,5 @@
-"""Live hints while the customer is in front of the camera: one frame in, what to fix out (English and Chinese).
+"""Live hints while the customer is in front of the camera: one frame in, what to fix out (English and Chinese,
+from the catalogue in :mod:`realname.reasons`).
 
 Stateless and fast: one face detection on a copy of the frame reduced to ``WORK_SIDE`` pixels and a brightness
 measure of the face, so the kiosk can ask a few times a second. It never answers a score, never stores the
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from realname import reasons
 from realname.context import Actor, Services
 from realname.engine.base import FaceEngine
 from realname.engine.quality import QualityLimits, brightness, face_crop
@@ -24,17 +26,6 @@ from realname.registry.tables import Verification
 WORK_SIDE = 200  # a face at the kiosk is large: detection on a small copy finds it (and YuNet retries larger)
 MIN_FACE_WIDTH = 0.20  # of the frame's width: smaller, and the customer should come closer
 MAX_OFFSET = 0.20  # the face's centre may be this far (of the frame's width / height) from the frame's centre
-
-# code -> (English, Chinese), in the order the kiosk should show them
-HINTS: dict[str, tuple[str, str]] = {
-    "no_face": ("Put your face inside the oval", "请将脸部放入框内"),
-    "multiple_faces": ("Only one person may be in view", "只能一人入镜"),
-    "move_closer": ("Move closer", "请靠近一些"),
-    "face_off_center": ("Move your face to the centre of the oval", "请将脸部移到框的中央"),
-    "too_dark": ("Too dark: add light", "光线太暗"),
-    "too_bright": ("Too bright: avoid strong light on your face", "光线太亮，请避开强光"),
-}
-
 
 @dataclass(frozen=True)
 class Hint:
@@ -50,8 +41,8 @@ class Feedback:
 
 
 def _hint(code: str) -> Hint:
-    en, zh = HINTS[code]
-    return Hint(code, en, zh)
+    text = reasons.hint(code)
+    return Hint(code, text.en, text.zh)
 
 
 def _light(level: float, limits: QualityLimits) -> list[str]:

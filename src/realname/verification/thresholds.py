@@ -9,6 +9,7 @@ one from an operator's own pairs.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -66,6 +67,23 @@ class Provenance(BaseModel):
     notes: str = ""
 
 
+@dataclass(frozen=True)
+class Cutoff:
+    """One score read from a thresholds file, with where it came from: a recalibration moves it, and a record
+    that uses it can say which calibration it was."""
+
+    value: float
+    strategy: StrategyName
+    fmr: float  # the impostor false-match rate at which the calibration measured ``value``
+    dataset: str
+    created: str
+    model_sha256: str  # of the strategy's model file, as the provenance names it ("" when it does not)
+
+    def describe(self) -> str:
+        model = f"{self.strategy} {self.model_sha256[:12]}".rstrip()
+        return f"{model} score at FMR {self.fmr:g} (calibrated {self.created} on {self.dataset})"
+
+
 class Thresholds(BaseModel):
     schema_version: Literal[1] = 1
     provenance: Provenance
@@ -79,6 +97,13 @@ class Thresholds(BaseModel):
             return self.strategies[strategy]
         except KeyError:
             raise ConfigError(f"the thresholds file has no operating point for engine {strategy!r}") from None
+
+    def review_floor(self, strategy: StrategyName) -> Cutoff:
+        """The bottom of ``strategy``'s review band as a cutoff: the score at 10x the target false-match rate
+        (see :class:`OperatingPoint`; never above the threshold)."""
+        p = self.provenance
+        return Cutoff(self.point(strategy).review_low, strategy, 10 * p.target_fmr, p.dataset, p.created,
+                      p.models.get(strategy, ""))
 
 
 def load_thresholds(path: Path | None = None) -> Thresholds:

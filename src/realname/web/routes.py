@@ -7,9 +7,10 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from realname import reasons
 from realname.errors import NotFoundError
 
 STATIC = Path(str(files("realname.web") / "static"))
@@ -52,6 +53,19 @@ def _served() -> dict[str, Path]:
     found = {p.relative_to(STATIC): p for p in STATIC.rglob("*")
              if p.is_file() and p.suffix in TYPES and p.resolve().is_relative_to(root)}
     return {name.as_posix(): p for name, p in found.items() if not any(part.startswith(".") for part in name.parts)}
+
+
+@router.api_route("/static/reasons.json", methods=["GET", "HEAD"])
+async def reason_texts(request: Request) -> Response:
+    """The catalogue of reason and hint texts (:mod:`realname.reasons`), the one the server's own texts come from,
+    for i18n.js. Declared before the folder's route, which it shadows. Revalidated like the static files, but with
+    a content ETag, so an unchanged catalogue costs a 304."""
+    data, etag = reasons.raw(), reasons.etag()
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache", "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    body = b"" if request.method == "HEAD" else data
+    return Response(body, media_type=TYPES[".json"], headers={**headers, "Content-Length": str(len(data))})
 
 
 @router.api_route("/static/{name:path}", methods=["GET", "HEAD"])

@@ -1,6 +1,7 @@
 // Every visible string in Chinese (default) and English. Elements carry data-i18n="key" (text),
 // data-i18n-aria / -title / -placeholder (attributes), or data-zh + data-en (text given by the server);
 // applyI18n() rewrites them all and sets <html lang>, so switching the language needs no reload.
+// The texts of reason and hint codes are not here: they come from the server's one catalogue (see below).
 
 const STRINGS = {
   zh: {
@@ -133,14 +134,6 @@ const STRINGS = {
     "live.sending": "正在核验，请稍候…",
     "live.restart": "重新开始检测",
 
-    "hint.ok": "很好，请保持",
-    "hint.no_face": "没有检测到人脸：请把脸放在椭圆框内",
-    "hint.multiple_faces": "画面中有多人：只能有客户一人",
-    "hint.move_closer": "请靠近一些",
-    "hint.too_dark": "光线太暗：请增加面部照明",
-    "hint.too_bright": "光线太亮：请避开强光",
-    "hint.face_off_center": "请移到椭圆框中间",
-
     "result.title": "第四步：结果",
     "result.pass": "核验通过",
     "result.pass.lead": "客户已通过活体检测和人证比对。",
@@ -196,29 +189,6 @@ const STRINGS = {
     "receipt.verification.value": "活体检测与人证比对",
     "receipt.note": "本回执不含任何人脸图像或生物特征信息。请妥善保管。",
     "receipt.print": "打印回执",
-
-    "reason.action_missing": "未完成提示的动作",
-    "reason.turn_further": "转头幅度不够",
-    "reason.not_frontal_between": "动作之间未回到正面",
-    "reason.action_too_slow": "动作太慢",
-    "reason.no_face": "未检测到人脸",
-    "reason.multiple_faces": "画面中有多人",
-    "reason.face_left_frame": "人脸离开画面",
-    "reason.different_person": "检测过程中换了人",
-    "reason.flat_motion": "运动像平面照片",
-    "reason.timestamps": "时间戳异常",
-    "reason.frame_rate": "帧率太低",
-    "reason.repeated_frames": "画面冻结",
-    "reason.cut_in_video": "画面跳变",
-    "reason.too_short": "检测时间太短",
-    "reason.screen_or_photo": "疑似屏幕或照片",
-    "reason.light_response": "面部未反射屏幕颜色",
-    "reason.light_uniform": "整个画面随屏幕变色，而非面部",
-    "reason.light_lag": "面部反射屏幕颜色过晚",
-    "reason.light_timing": "屏幕颜色显示异常",
-    "reason.face_mismatch": "人证不符",
-    "reason.match_uncertain": "比对结果不确定",
-    "reason.portrait_unusable": "证件照片无法使用",
 
     "err.generic": "操作未完成：{m}",
     "err.network": "无法连接服务器，请检查网络后重试。",
@@ -541,14 +511,6 @@ const STRINGS = {
     "live.sending": "Checking, please wait…",
     "live.restart": "Start the live check again",
 
-    "hint.ok": "Good: hold it there",
-    "hint.no_face": "No face found: keep the face inside the oval",
-    "hint.multiple_faces": "More than one face: only the customer may be in view",
-    "hint.move_closer": "Move closer",
-    "hint.too_dark": "Too dark: add light in front of the face",
-    "hint.too_bright": "Too bright: avoid strong light",
-    "hint.face_off_center": "Move to the middle of the oval",
-
     "result.title": "Step 4: Result",
     "result.pass": "Verified",
     "result.pass.lead": "The customer passed the live check and the face match.",
@@ -604,29 +566,6 @@ const STRINGS = {
     "receipt.verification.value": "Live check and face match",
     "receipt.note": "This receipt holds no face image or biometric data. Keep it safe.",
     "receipt.print": "Print the receipt",
-
-    "reason.action_missing": "Action not done",
-    "reason.turn_further": "Head not turned far enough",
-    "reason.not_frontal_between": "No return to the front between actions",
-    "reason.action_too_slow": "Action too slow",
-    "reason.no_face": "No face found",
-    "reason.multiple_faces": "More than one face",
-    "reason.face_left_frame": "Face left the picture",
-    "reason.different_person": "Person changed during the check",
-    "reason.flat_motion": "Moves like a flat photo",
-    "reason.timestamps": "Bad timestamps",
-    "reason.frame_rate": "Frame rate too low",
-    "reason.repeated_frames": "Picture froze",
-    "reason.cut_in_video": "Cut in the video",
-    "reason.too_short": "Check too short",
-    "reason.screen_or_photo": "Screen or photo suspected",
-    "reason.light_response": "The face did not reflect the screen's colours",
-    "reason.light_uniform": "The whole picture, not the face, took the screen's colours",
-    "reason.light_lag": "The face reflected the screen's colours too late",
-    "reason.light_timing": "The screen's colours were not shown as asked",
-    "reason.face_mismatch": "Face does not match the ID",
-    "reason.match_uncertain": "Match uncertain",
-    "reason.portrait_unusable": "ID photo unusable",
 
     "err.generic": "Not done: {m}",
     "err.network": "The server cannot be reached: check the network and try again.",
@@ -820,6 +759,30 @@ const STRINGS = {
     "sig.kind.duplicate_face": "Same face, different documents",
   },
 };
+
+// Reason and hint texts: the server's catalogue (/static/reasons.json, the file its own texts come from), merged in
+// as reason.<code> (a failure's label), advice.<code> (what to do) and hint.<code>. Loaded before any page code
+// runs (a top-level await: every module that imports this one waits for it). Should it fail, has() is false for
+// those keys and the pages show the code or the server's own text instead.
+async function loadCatalogue() {
+  try {
+    const resp = await fetch(new URL("./reasons.json", import.meta.url), { credentials: "same-origin" });
+    if (!resp.ok) return;
+    const data = await resp.json();
+    for (const [group, prefix] of [["reasons", "reason"], ["hints", "hint"]]) {
+      for (const [code, entry] of Object.entries(data[group] || {})) {
+        for (const l of ["zh", "en"]) {
+          STRINGS[l][`${prefix}.${code}`] = entry[l];
+          if (entry.advice) STRINGS[l][`advice.${code}`] = entry.advice[l];
+        }
+      }
+    }
+  } catch {
+    /* not reachable: the codes show instead */
+  }
+}
+
+await loadCatalogue();
 
 const KEY = "realname.lang";
 
