@@ -82,7 +82,8 @@ def compliance(svc: Services, actor: Actor) -> ComplianceReport:
         caps = {code: cap for code, cap in s.execute(select(Operator.code, Operator.cap_per_person))}
         operators = list(s.execute(select(Operator.code, Operator.id)))
     # The screen-light check per operator: off, its live checks rest on the actions, which animated photos pass.
-    light = {code: get_operator_settings(svc, op_id).light_check for code, op_id in operators}
+    per_operator = {code: get_operator_settings(svc, op_id) for code, op_id in operators}
+    light = {code: o.light_check for code, o in per_operator.items()}
     active = svc.keyring.active
     rotated_at = datetime.fromisoformat(rotation.at) if rotation is not None else None
     created = rotated_at or _key_date(active)
@@ -93,8 +94,12 @@ def compliance(svc: Services, actor: Actor) -> ComplianceReport:
         generated_at=now.isoformat(),
         face_data={"people": status.people, "filing_threshold": status.threshold, "warning": status.warning,
                    "retention_enabled": cfg.retain_templates, "retention_days": cfg.template_retention_days},
+        # the service's defaults, and what each operator's purge uses (its administrator's settings over them)
         retention={"registrations_years_after_service": cfg.retention_years_after_service,
                    "verification_sessions_days": cfg.session_retention_days,
+                   "per_operator": {code: {"registrations_years_after_service": o.retention_years_after_service,
+                                           "verification_sessions_days": o.session_retention_days}
+                                    for code, o in per_operator.items()},
                    "runs": [{"seq": e.seq, "at": e.at, "deleted": e.payload} for e in purges],
                    "last_run": purges[0].at if purges else None},
         keys={"active": active, "keys": len(svc.keyring.keys), "last_rotation": rotation.at if rotation else None,
@@ -106,6 +111,8 @@ def compliance(svc: Services, actor: Actor) -> ComplianceReport:
                  "templates": templates, "templates_without_consent": bare},
         settings={"caps_per_person": caps, "cap_total": cfg.cap_total, "challenge_actions": cfg.challenge_actions,
                   "light_check": light,
+                  "enrolled_kiosks_required": {code: o.require_enrolled_kiosks for code, o in per_operator.items()},
+                  "card_readers": {code: o.card_readers for code, o in per_operator.items()},
                   "challenge_seconds": cfg.challenge_seconds, "max_failures": cfg.max_failures,
                   "failure_window_minutes": cfg.failure_window_minutes, "engine": cfg.engine,
                   "thresholds_file": str(cfg.thresholds_file or "packaged default"),
