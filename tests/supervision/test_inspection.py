@@ -21,7 +21,7 @@ from realname.operators.auth import authenticate, login
 from realname.operators.demo import DEMO_PASSWORD
 from realname.registration import registrations, verifications
 from realname.registry.tables import AuditEvent
-from realname.supervision import inspection
+from realname.supervision import counts, inspection
 from realname.supervision.csv_files import safe_cell
 from realname.supervision.period import Period
 
@@ -121,7 +121,7 @@ def test_summary_counts_everything_in_the_period(db_url: str) -> None:
 
     assert (got.period.start, got.period.end) == (D, D + timedelta(days=2))
     assert got.chain.ok and got.chain.count > 0 and got.chain.problem is None
-    assert got.totals == inspection.Totals(registrations=4, verifications=7, passed=5, failed=2, review=1,
+    assert got.totals == counts.Totals(registrations=4, verifications=7, passed=5, failed=2, review=1,
                                            cap_refusals=1, cancellations=1, suspensions=1)
     assert [(r.day, r.registrations, r.verifications, r.passed, r.failed) for r in got.by_day] == [
         (D, 2, 3, 2, 1), (D + timedelta(days=1), 1, 3, 2, 1), (D + timedelta(days=2), 1, 1, 1, 0)]
@@ -136,12 +136,12 @@ def test_summary_counts_everything_in_the_period(db_url: str) -> None:
 def test_an_operators_admin_sees_only_its_operator(db_url: str) -> None:
     w = build(db_url)
     own = inspection.summary(w.svc, who(w.svc, "admin1"), D, D + timedelta(days=2))
-    assert own.totals == inspection.Totals(registrations=3, verifications=6, passed=4, failed=2, review=1,
+    assert own.totals == counts.Totals(registrations=3, verifications=6, passed=4, failed=2, review=1,
                                            cap_refusals=1, cancellations=1, suspensions=1)
     assert [r.outlet for r in own.by_outlet] == ["DEMO-001"] and [r.agent for r in own.by_agent] == ["agent1"]
 
     other = inspection.summary(w.svc, who(w.svc, "admin9"), D, D + timedelta(days=2))
-    assert other.totals == inspection.Totals(registrations=1, verifications=1, passed=1, failed=0, review=0,
+    assert other.totals == counts.Totals(registrations=1, verifications=1, passed=1, failed=0, review=0,
                                              cap_refusals=0, cancellations=0, suspensions=0)
     assert other.failure_reasons == {}
 

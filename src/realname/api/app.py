@@ -15,10 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from realname import __version__
 from realname.api.limits import BodyLimit
-from realname.api.registry_routes import BAD_INPUT_ERROR
-from realname.api.registry_routes import router as registry_router
-from realname.api.routes import router
-from realname.api.supervision_routes import router as supervision_router
+from realname.api.params import BAD_INPUT_ERROR
+from realname.api.routes import ROUTERS
 from realname.config import Settings
 from realname.context import Services
 from realname.engine.base import FaceEngine
@@ -104,8 +102,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
                             headers=headers)
 
-    app.include_router(router)
-    app.include_router(registry_router)
-    app.include_router(supervision_router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(web_router)
     return app

@@ -304,3 +304,18 @@ class InspectionSummaryOut(BaseModel):
     by_outlet: list[OutletStatsOut]
     by_agent: list[AgentStatsOut]
     failure_reasons: dict[str, int]
+
+
+class SignalOut(BaseModel):
+    kind: str
+    subject: str
+    summary: str
+    evidence: dict[str, Any]
+    registrations: list[str]
+
+
+class ReverifyIn(BaseModel):
+    model_config = {"extra": "forbid", "strict": True}
+    kind: str = Field(min_length=1, max_length=32)
+    summary: str = Field(min_length=1, max_length=300)
+    registrations: list[str] = Field(min_length=1, max_length=1000)

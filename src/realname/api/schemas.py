@@ -1,6 +1,9 @@
-"""API response models, separate from the internal dataclasses so the wire format is explicit and stable."""
+"""API response models for errors, health and the face checks, separate from the internal dataclasses so the wire
+format is explicit and stable. (The registry's bodies are in :mod:`.registry_schemas`.)"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +15,16 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` saying that these status codes answer with an :class:`ErrorResponse`."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+# The errors a /v1 registry or supervision route may answer with, and those of the face checks.
+V1_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 429)
+FACE_ERRORS = error_responses(400, 401, 403, 413, 422, 503)
 
 
 class Health(BaseModel):

@@ -1,5 +1,5 @@
 """Who is calling, and may they. Each secured route names one operation (``secured("registrations.create")``);
-the roles allowed come from ``services.auth.PERMISSIONS`` and are published in the OpenAPI document
+the roles allowed come from ``operators.auth.PERMISSIONS`` and are published in the OpenAPI document
 (``x-roles``), so the documentation, the check and the role test read the same table."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from realname.context import Actor, Services
 from realname.operators.auth import PERMISSIONS, authenticate, require
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: it only reads the app's state, so it needs no trip through the thread pool.
     svc: Services = request.app.state.services
     return svc
 

@@ -1,9 +1,10 @@
 """Registry administration from the command line: schema, keys, demo data, operators, outlets, users, number
 stock, retention and the audit chain.
 
-Thin wrappers over :mod:`realname.services`: parse the arguments, call the service as the ``SYSTEM`` actor, print
-the result (``--json`` for machines). Heavy modules (SQLAlchemy, Alembic, the services) are imported inside the
-commands, so ``realname --help`` stays instant. Exit codes: 0 done, 1 failed (broken audit chain, schema drift,
+Thin wrappers over the use cases (:mod:`realname.operators`, :mod:`realname.registration`) and
+:mod:`realname.registry.queries`: parse the arguments, call the use case as the ``SYSTEM`` actor, print the result
+(``--json`` for machines). Heavy modules (SQLAlchemy, Alembic, the use cases) are imported inside the commands, so
+``realname --help`` stays instant. Exit codes: 0 done, 1 failed (broken audit chain, schema drift,
 database unavailable), 2 bad input (unknown code, duplicate, refused overwrite).
 """
 
@@ -63,7 +64,8 @@ def _registry_errors(*, hint: bool = True) -> Iterator[None]:
     """``errors_as_exit``, plus one-line messages (not tracebacks) for settings and database failures: settings
     are bad input (exit 2, as for ``serve``), an unreachable or unmigrated database exits 1."""
     from pydantic import ValidationError
-    from sqlalchemy.exc import SQLAlchemyError
+
+    from realname.registry.db import DatabaseError
 
     with errors_as_exit():
         try:
@@ -72,7 +74,7 @@ def _registry_errors(*, hint: bool = True) -> Iterator[None]:
             first = exc.errors()[0]
             where = "REALNAME_" + "_".join(str(p) for p in first["loc"]).upper() if first["loc"] else "settings"
             raise BadInputError(f"invalid setting {where}: {first['msg']}", code="bad_config") from None
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             advice = " (is the schema created? run `realname db upgrade`)" if hint else ""
             raise ConfigError(f"database error: {reason}{advice}", code="database_error") from None
@@ -91,12 +93,9 @@ def _services() -> Services:
 
 
 def _masked(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from realname.registry.db import masked_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL at all: Database() / Alembic report it; never echo what may hold a password
-        return "<invalid database URL>"
+    return masked_url(url)
 
 
 def _say(text: str) -> None:
@@ -113,12 +112,10 @@ def _event(e: EventRecord) -> dict[str, Any]:
 
 
 def _operator_id(svc: Services, code: str) -> str:
-    from sqlalchemy import select
-
-    from realname.registry.tables import Operator
+    from realname.registry.queries import operator_id_by_code
 
     with svc.db.read() as s:
-        op_id = s.execute(select(Operator.id).where(Operator.code == code)).scalar_one_or_none()
+        op_id = operator_id_by_code(s, code)
     if op_id is None:
         raise NotFoundError(f"no operator with code {code!r}")
     return op_id
@@ -126,15 +123,13 @@ def _operator_id(svc: Services, code: str) -> str:
 
 def _outlet(svc: Services, code: str) -> tuple[str, str]:
     """(outlet id, its operator's id)."""
-    from sqlalchemy import select
-
-    from realname.registry.tables import Outlet
+    from realname.registry.queries import outlet_by_code
 
     with svc.db.read() as s:
-        row = s.execute(select(Outlet.id, Outlet.operator_id).where(Outlet.code == code)).one_or_none()
-    if row is None:
+        outlet = outlet_by_code(s, code)
+    if outlet is None:
         raise NotFoundError(f"no outlet with code {code!r}")
-    return row[0], row[1]
+    return outlet.id, outlet.operator_id
 
 
 # -- db -----------------------------------------------------------------------------------------------------------
@@ -431,10 +426,10 @@ def suspend_overdue_cmd(as_json: JsonOpt = False) -> None:
 @audit_app.command("verify")
 def audit_verify_cmd(as_json: JsonOpt = False) -> None:
     """Check every audit event's hash and link. Exit 0 intact, 1 broken (naming the first bad event)."""
-    from realname.audit.log import verify_chain
+    from realname.supervision.inspection import chain_status
 
-    with _registry_errors(), _services().db.read() as s:
-        report = verify_chain(s)
+    with _registry_errors():
+        report = chain_status(_services())
     if as_json:
         _json(dataclasses.asdict(report))
     elif report.ok:

@@ -15,10 +15,14 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from realname.errors import ConfigError
+
+# What any database failure raises (unreachable server, missing table, ...), for adapters that report it in one
+# line without importing SQLAlchemy themselves.
+DatabaseError = SQLAlchemyError
 
 
 class Database:
@@ -78,6 +82,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def masked_url(url: str) -> str:
+    """The database URL with its password hidden, fit to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: Database() / Alembic report it; never echo what may hold a password
+        return "<invalid database URL>"
 
 
 def rowcount(result: Any) -> int:

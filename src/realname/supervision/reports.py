@@ -1,6 +1,6 @@
 """Supervision reports: what an inspector asks an operator for, for any period, outlet or agent.
 
-A report holds the counts of :func:`inspection.summarise` plus the failures by category (liveness action not
+A report holds the counts of :func:`counts.summarise` plus the failures by category (liveness action not
 done, attack suspected, face mismatch, quality), the review decisions and who made them, cap refusals,
 cancellations, re-verifications and suspensions per outlet and per agent. Every report states the audit chain's
 status and is itself recorded in the chain (who asked for what). :func:`sample` draws a reproducible sample of
@@ -21,9 +21,17 @@ from realname.audit.log import append, verify_chain
 from realname.context import Actor, Services
 from realname.errors import BadInputError, ForbiddenError, NotFoundError
 from realname.operators.auth import require
+from realname.registry.queries import (
+    Window,
+    events_in,
+    operator_id_by_code,
+    outlet_by_code,
+    registrations_in,
+    scoped,
+    user_id_by_name,
+)
 from realname.registry.tables import (
     AuditEvent,
-    Operator,
     Outlet,
     Person,
     PhoneNumber,
@@ -32,7 +40,7 @@ from realname.registry.tables import (
     User,
     Verification,
 )
-from realname.supervision.inspection import Summary, Window, events_in, registrations_in, scoped, summarise, window
+from realname.supervision.counts import Summary, summarise, window
 from realname.supervision.period import Period
 
 # Reason codes (liveness session, matcher, capture) by the category a report counts them under.
@@ -95,7 +103,7 @@ def _resolve(s: Session, actor: Actor, scope: Scope) -> tuple[str | None, str | 
     """Codes to ids, inside what the caller may see (an operator's admin: its own operator only)."""
     operator_id = None
     if scope.operator:
-        operator_id = s.execute(select(Operator.id).where(Operator.code == scope.operator)).scalar_one_or_none()
+        operator_id = operator_id_by_code(s, scope.operator)
         if operator_id is None:
             raise NotFoundError(f"no operator {scope.operator!r}")
     if actor.role not in ("inspector", "auditor", "system"):
@@ -104,15 +112,12 @@ def _resolve(s: Session, actor: Actor, scope: Scope) -> tuple[str | None, str | 
         operator_id = actor.operator_id
     outlet_id = agent_id = None
     if scope.outlet:
-        q = select(Outlet.id).where(Outlet.code == scope.outlet)
-        outlet_id = s.execute(q if operator_id is None else q.where(Outlet.operator_id == operator_id)
-                              ).scalar_one_or_none()
-        if outlet_id is None:
+        outlet = outlet_by_code(s, scope.outlet, operator_id=operator_id)
+        if outlet is None:
             raise NotFoundError(f"no outlet {scope.outlet!r}")
+        outlet_id = outlet.id
     if scope.agent:
-        q2 = select(User.id).where(User.username == scope.agent)
-        agent_id = s.execute(q2 if operator_id is None else q2.where(User.operator_id == operator_id)
-                             ).scalar_one_or_none()
+        agent_id = user_id_by_name(s, scope.agent, operator_id=operator_id)
         if agent_id is None:
             raise NotFoundError(f"no agent {scope.agent!r}")
     return operator_id, outlet_id, agent_id
@@ -127,7 +132,7 @@ def build_report(svc: Services, actor: Actor, period: Period, scope: Scope | Non
         in_period = s.execute(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.at >= w.since.isoformat(timespec="microseconds"),
             AuditEvent.at < w.until.isoformat(timespec="microseconds"))).scalar_one()
-    summary = summarise(svc, w, chain)
+    summary = summarise(svc, period, w, chain)
     with svc.db.read() as s:
         reviews = _reviews(s, w)
         reverify = _reverifications(s, w)
