@@ -21,6 +21,7 @@ from realname.engine.selection import primary_face, significant_faces
 from realname.errors import ConflictError, NotFoundError
 from realname.images import BGRImage
 from realname.operators.auth import require
+from realname.registry.states import VerificationStatus
 from realname.registry.tables import Verification
 
 WORK_SIDE = 200  # a face at the kiosk is large: detection on a small copy finds it (and YuNet retries larger)
@@ -93,7 +94,7 @@ def frame_feedback(svc: Services, actor: Actor, verification_id: str, image: BGR
         status = None if v is None or v.operator_id != actor.operator_id else v.status
     if status is None:
         raise NotFoundError("no such verification")
-    if status not in ("open", "capturing"):
+    if status not in (VerificationStatus.OPEN, VerificationStatus.CAPTURING):
         raise ConflictError("this verification is no longer taking pictures: start a new one",
                             code="not_capturing")
     return analyse(svc.faces.engine, image)

@@ -30,8 +30,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from realname.audit.chain import ChainReport
 from realname.context import Services
 from realname.registry.queries import Window, events_in, local_day, registrations_in, verifications_in
+from realname.registry.states import VerificationDecision
 from realname.registry.tables import AuditEvent, Outlet, Registration, User, Verification
 from realname.supervision.period import Period
+
+PASS, FAIL, REVIEW = VerificationDecision.PASS, VerificationDecision.FAIL, VerificationDecision.REVIEW
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def summarise(svc: Services, p: Period, w: Window, chain: ChainReport) -> Summar
         reg_in, ver_in = registrations_in(w), verifications_in(w)
         registrations = s.execute(select(func.count()).select_from(Registration).where(*reg_in)).scalar_one()
         n, passed, failed, review = s.execute(
-            select(func.count(), _is("pass"), _is("fail"), _went_to_review()).where(*ver_in)).one()
+            select(func.count(), _is(PASS), _is(FAIL), _went_to_review()).where(*ver_in)).one()
         events = _events(s, w)
         totals = Totals(_n(registrations), _n(n), _n(passed), _n(failed), _n(review), events.get("cap_refused", 0),
                         events.get("cancellation", 0), events.get("suspended", 0))
@@ -106,7 +109,7 @@ def summarise(svc: Services, p: Period, w: Window, chain: ChainReport) -> Summar
         reg_day, ver_day = local_day(s, Registration.created_at, w), local_day(s, Verification.decided_at, w)
         regs_by_day = dict(s.execute(select(reg_day, func.count()).where(*reg_in).group_by(reg_day)).all())
         vers_by_day = {d: (n, ok, bad) for d, n, ok, bad in s.execute(
-            select(ver_day, func.count(), _is("pass"), _is("fail")).where(*ver_in).group_by(ver_day)).all()}
+            select(ver_day, func.count(), _is(PASS), _is(FAIL)).where(*ver_in).group_by(ver_day)).all()}
         by_day = []
         for day in p.days:
             key = day.isoformat()
@@ -123,12 +126,12 @@ def _n(value: Any) -> int:
     return int(value or 0)
 
 
-def _is(decision: str) -> Any:
+def _is(decision: VerificationDecision) -> Any:
     return func.sum(case((Verification.decision == decision, 1), else_=0))
 
 
 def _went_to_review() -> Any:
-    return func.sum(case((or_(Verification.decision == "review", Verification.reviewed_at.is_not(None)), 1),
+    return func.sum(case((or_(Verification.decision == REVIEW, Verification.reviewed_at.is_not(None)), 1),
                          else_=0))
 
 
@@ -144,7 +147,7 @@ def _failure_reasons(s: Session, w: Window) -> dict[str, int]:
     else:
         reasons = func.json_array_elements_text(Verification.reasons).table_valued("value").render_derived()
     q = (select(reasons.c.value, func.count()).select_from(Verification).join(reasons, true())
-         .where(*verifications_in(w), Verification.decision == "fail").group_by(reasons.c.value))
+         .where(*verifications_in(w), Verification.decision == FAIL).group_by(reasons.c.value))
     rows = s.execute(q).all()
     return dict(sorted(((str(reason), _n(n)) for reason, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
@@ -153,7 +156,7 @@ def _by_outlet(s: Session, reg_in: list[ColumnElement[bool]], ver_in: list[Colum
     regs = dict(s.execute(select(Registration.outlet_id, func.count()).where(*reg_in)
                           .group_by(Registration.outlet_id)).all())
     vers = {o: (n, bad) for o, n, bad in s.execute(
-        select(Verification.outlet_id, func.count(), _is("fail")).where(*ver_in)
+        select(Verification.outlet_id, func.count(), _is(FAIL)).where(*ver_in)
         .group_by(Verification.outlet_id)).all()}
     ids = set(regs) | set(vers)
     outlets = {o.id: o for o in s.execute(select(Outlet).where(Outlet.id.in_([i for i in ids if i]))).scalars()}
@@ -170,7 +173,7 @@ def _by_agent(s: Session, reg_in: list[ColumnElement[bool]], ver_in: list[Column
     regs = dict(s.execute(select(Registration.agent_id, func.count()).where(*reg_in)
                           .group_by(Registration.agent_id)).all())
     vers = {a: (n, bad, rev) for a, n, bad, rev in s.execute(
-        select(Verification.agent_id, func.count(), _is("fail"), _went_to_review()).where(*ver_in)
+        select(Verification.agent_id, func.count(), _is(FAIL), _went_to_review()).where(*ver_in)
         .group_by(Verification.agent_id)).all()}
     ids = set(regs) | set(vers)
     people = {u: (name, code) for u, name, code in s.execute(

@@ -30,6 +30,7 @@ from realname.registry.queries import (
     scoped,
     user_id_by_name,
 )
+from realname.registry.states import RegistrationStatus, ReverificationStatus, VerificationDecision
 from realname.registry.tables import (
     AuditEvent,
     Outlet,
@@ -154,8 +155,8 @@ def build_report(svc: Services, actor: Actor, period: Period, scope: Scope | Non
 
 def _reviews(s: Session, w: Window) -> list[dict[str, Any]]:
     rows = s.execute(
-        select(User.username, func.sum(case((Verification.decision == "pass", 1), else_=0)),
-               func.sum(case((Verification.decision == "fail", 1), else_=0)))
+        select(User.username, func.sum(case((Verification.decision == VerificationDecision.PASS, 1), else_=0)),
+               func.sum(case((Verification.decision == VerificationDecision.FAIL, 1), else_=0)))
         .join(User, User.id == Verification.reviewed_by)
         .where(Verification.reviewed_at >= w.since, Verification.reviewed_at < w.until,
                *scoped(w, Verification))
@@ -169,9 +170,9 @@ def _reverifications(s: Session, w: Window) -> dict[str, int]:
                      .where(Reverification.created_at >= w.since, Reverification.created_at < w.until,
                             Reverification.registration_id.in_(own))
                      .group_by(Reverification.status)).all()
-    counts = {"ordered": 0, "open": 0, "done": 0, "lapsed": 0}
+    counts = {"ordered": 0} | {state.value: 0 for state in ReverificationStatus}
     for status, n in rows:
-        counts[status] = int(n)
+        counts[str(status)] = int(n)
         counts["ordered"] += int(n)
     return counts
 
@@ -181,7 +182,7 @@ def _breakdowns(s: Session, w: Window, summary: Summary) -> tuple[list[dict[str,
     cancelled = {(o, a): int(n) for o, a, n in s.execute(
         select(Registration.outlet_id, Registration.agent_id, func.count())
         .where(Registration.ended_at >= w.since, Registration.ended_at < w.until,
-               Registration.status == "cancelled", *scoped(w, Registration))
+               Registration.status == RegistrationStatus.CANCELLED, *scoped(w, Registration))
         .group_by(Registration.outlet_id, Registration.agent_id)).all()}
     refused = {(o, a): int(n) for o, a, n in s.execute(
         select(Verification.outlet_id, Verification.agent_id, func.count())
@@ -191,7 +192,7 @@ def _breakdowns(s: Session, w: Window, summary: Summary) -> tuple[list[dict[str,
     failed = s.execute(
         select(Verification.outlet_id, Verification.agent_id, Verification.reasons)
         .where(Verification.decided_at >= w.since, Verification.decided_at < w.until,
-               Verification.decision == "fail", *scoped(w, Verification))).all()
+               Verification.decision == VerificationDecision.FAIL, *scoped(w, Verification))).all()
     codes = dict(s.execute(select(Outlet.id, Outlet.code)).all())
     names = dict(s.execute(select(User.id, User.username)).all())
     per_outlet: dict[str, dict[str, int]] = {}
