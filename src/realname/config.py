@@ -27,6 +27,8 @@ class SignalRules(BaseModel):
     agent_review_rate: float = Field(0.1, gt=0, le=1, description="share of verifications decided 'review'")
     agent_min_events: int = Field(10, ge=1, description="night registrations or reviews needed before judging")
     quick_cancel_hours: float = Field(24, gt=0, description="registered then cancelled within this many hours")
+    kiosk_failure_rate: float = Field(0.3, gt=0, le=1, description="share of a kiosk's verifications that failed "
+                                      "(a kiosk fed prepared videos or other people's cards fails more)")
     duplicate_face_cosine: float = Field(0.7, gt=0, le=1, description="SFace cosine between two documents' "
                                          "templates; far stricter than the 1:1 threshold because 1:N over many "
                                          "templates multiplies chance matches")

@@ -59,12 +59,14 @@ HEALTHZ_S = 5  # healthz answers within this while another request is held (typi
 
 # --- fakes that hold or watch the blocking work ---------------------------------------------------------------------
 
-def on_event_loop() -> bool:
+def on_event_loop(loop: asyncio.AbstractEventLoop | None) -> bool:
+    """Whether this thread is running the app's event loop ``loop`` (not just any: a session's Playwright keeps
+    its own loop running in the main thread)."""
     try:
-        asyncio.get_running_loop()
+        running = asyncio.get_running_loop()
     except RuntimeError:
         return False
-    return True
+    return running is loop
 
 
 class Gate:
@@ -86,10 +88,11 @@ class Watch:
     def __init__(self) -> None:
         self.on_loop: list[str] = []
         self.seen: set[str] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None  # the app's, once known
 
     def note(self, what: str) -> None:
         self.seen.add(what)
-        if on_event_loop():
+        if on_event_loop(self.loop):
             self.on_loop.append(f"{what} on the event loop:\n" + "".join(traceback.format_stack(limit=12)))
 
 
@@ -279,6 +282,8 @@ def watched(tmp_path: Path) -> Iterator[tuple[TestClient, Services, Watch]]:
     watch = Watch()
     svc = services(tmp_path, watch)
     with TestClient(create_app(svc.settings, services=svc)) as client:
+        assert client.portal is not None
+        watch.loop = client.portal.call(asyncio.get_running_loop)  # the loop the app's requests run on
         yield client, svc, watch
 
 

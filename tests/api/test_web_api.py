@@ -127,6 +127,7 @@ def test_operator_settings_are_read_changed_audited_and_used(db_url: str) -> Non
         # light_check: the test services turn the light check off globally (tests/registry_support.py)
         assert r.json() == {"cap_per_person": 5, "challenge_actions": 3, "manual_path": DEFAULT_MANUAL_PATH,
                             "light_check": False, "retention_years_after_service": 2, "session_retention_days": 90,
+                            "require_enrolled_kiosks": False, "card_readers": "optional",
                             "operator": {"id": p.demo.operator_id, "code": "DEMO", "name": "演示电信 Demo Telecom"}}
         assert len(p.open(agent)["challenge"]["actions"]) == 3
 

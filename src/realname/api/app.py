@@ -14,6 +14,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from realname import __version__
+from realname.api.kiosk_proof import DigestBody
 from realname.api.limits import BodyLimit
 from realname.api.params import BAD_INPUT_ERROR
 from realname.api.routes import ROUTERS
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     app.state.services = svc
 
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(DigestBody)  # hashes what a kiosk proved, as the route reads it
 
     @app.exception_handler(RealnameError)
     async def _realname_error(request: Request, exc: RealnameError) -> JSONResponse:

@@ -178,6 +178,8 @@ class OperatorSettingsOut(BaseModel):
     manual_path: str
     retention_years_after_service: int
     session_retention_days: int
+    require_enrolled_kiosks: bool
+    card_readers: Literal["required", "optional", "off"]
     operator: OperatorRef
 
 
@@ -191,6 +193,11 @@ class OperatorSettingsIn(Strict):
     manual_path: str | None = Field(None, min_length=1, max_length=500)
     retention_years_after_service: int | None = Field(None, ge=0, le=10)
     session_retention_days: int | None = Field(None, ge=1, le=3650)
+    require_enrolled_kiosks: bool | None = Field(None, description="every step of a verification must be proved "
+                                                 "by a kiosk enrolled at the agent's outlet (WebAuthn)")
+    card_readers: Literal["required", "optional", "off"] | None = Field(
+        None, description="card data signed by an enrolled reader: required, optional (unsigned is recorded as "
+        "unattested) or off")
 
 
 class OutletListItem(BaseModel):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from realname.cli import bench, liveness, registry, supervision
+from realname.cli import bench, liveness, reader, registry, supervision
 from realname.cli.common import EXIT_BAD_INPUT, err, errors_as_exit, out, settings
 from realname.errors import RealnameError
 
@@ -16,6 +16,7 @@ app = typer.Typer(help="Real-name registration with live face verification.", no
                   pretty_exceptions_enable=False)
 app.add_typer(bench.app, name="bench")
 app.add_typer(liveness.app, name="liveness")
+app.add_typer(reader.app, name="reader")
 app.command("calibrate")(bench.calibrate_cmd)
 registry.register(app)
 supervision.register(app)

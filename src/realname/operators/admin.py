@@ -38,7 +38,9 @@ def _operator_scope(actor: Actor, operator_id: str | None) -> str:
 
 
 def create_operator(svc: Services, actor: Actor, code: str, name: str, kind: str = "basic",
-                    cap_per_person: int = 5) -> Operator:
+                    cap_per_person: int = 5, settings: Mapping[str, Any] | None = None) -> Operator:
+    """A new operator; ``settings``: overrides of the defaults from the start (checked like later changes)."""
+    chosen = _checked_settings(svc.settings, dict(settings or {}))
     if actor.role != "system":
         raise ForbiddenError("operators are created by the service's own administration (CLI)")
     if kind not in ("basic", "mvno"):
@@ -48,11 +50,13 @@ def create_operator(svc: Services, actor: Actor, code: str, name: str, kind: str
     with svc.db.write() as s:
         if s.execute(select(Operator).where(Operator.code == code)).scalar_one_or_none():
             raise ConflictError(f"operator {code!r} exists", code="duplicate")
-        op = Operator(code=code, name=name, kind=kind, cap_per_person=cap_per_person, created_at=svc.now())
+        op = Operator(code=code, name=name, kind=kind, cap_per_person=cap_per_person, created_at=svc.now(),
+                      settings=chosen)
         s.add(op)
         s.flush()
         append(s, at=svc.now(), actor=actor.username, action="operator_created", subject=op.id,
-               payload={"code": code, "kind": kind, "cap_per_person": cap_per_person})
+               payload={"code": code, "kind": kind, "cap_per_person": cap_per_person, **(
+                   {"settings": chosen} if chosen else {})})
     return op
 
 
@@ -306,6 +310,19 @@ def _merged(settings: Settings, stored: Mapping[str, Any] | None) -> OperatorSet
 def _first_error(exc: ValidationError) -> str:
     first = exc.errors()[0]
     return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg', '')}"
+
+
+def _checked_settings(settings: Settings, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` to an operator's settings, refused with a clear error when a name or a value is wrong."""
+    unknown = sorted(set(changes) - set(SETTING_NAMES))
+    if unknown:
+        raise BadInputError(f"unknown setting {unknown[0]!r}: the settings are {', '.join(SETTING_NAMES)}",
+                            code="bad_setting")
+    try:
+        OperatorSettings.model_validate(_defaults(settings) | changes)
+    except ValidationError as exc:
+        raise BadInputError(f"bad setting: {_first_error(exc)}", code="bad_setting") from None
+    return changes
 
 
 def get_operator_settings(svc: Services, operator_id: str) -> OperatorSettings:

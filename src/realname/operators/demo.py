@@ -31,9 +31,9 @@ def seed_demo(svc: Services, numbers: int = 200, first: int = 19_800_000_000) ->
     with svc.db.read() as s:
         if s.execute(select(Operator).where(Operator.code == "DEMO")).scalar_one_or_none() is not None:
             return None
-    op = admin.create_operator(svc, SYSTEM, "DEMO", "演示电信 Demo Telecom", "basic", 5)
     # A newcomer's browser has no enrolled kiosk: the demo operator accepts any (the kiosk page says so).
-    admin.update_operator_settings(svc, SYSTEM, {"require_enrolled_kiosks": False}, operator_id=op.id)
+    op = admin.create_operator(svc, SYSTEM, "DEMO", "演示电信 Demo Telecom", "basic", 5,
+                               settings={"require_enrolled_kiosks": False})
     outlet = admin.create_outlet(svc, SYSTEM, "DEMO-001", "演示营业厅 Demo outlet", "110105", operator_id=op.id)
     users = {}
     for username, role in DEMO_USERS:

@@ -162,7 +162,7 @@ def enrol(svc: Services, actor: Actor, enrolment_id: str, credential: dict[str, 
         kiosk = Kiosk(operator_id=pending.operator_id, outlet_id=pending.outlet_id, name=pending.label,
                       credential_id=credential_id, public_key=verified.credential_public_key,
                       sign_count=verified.sign_count, aaguid=verified.aaguid,
-                      attestation_format=str(verified.fmt.value),
+                      attestation_format=str(verified.fmt),
                       enrolled_by=actor.user_id, enrolled_at=now)
         s.add(kiosk)
         s.flush()

@@ -10,7 +10,7 @@ registrations with their evidence summary, for inspection on paper; no biometric
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,10 +29,12 @@ from realname.registry.queries import (
     registrations_in,
     scoped,
     user_id_by_name,
+    verifications_in,
 )
 from realname.registry.states import RegistrationStatus, ReverificationStatus, VerificationDecision
 from realname.registry.tables import (
     AuditEvent,
+    Kiosk,
     Outlet,
     Person,
     PhoneNumber,
@@ -84,6 +86,7 @@ class Report:
     outlets: list[dict[str, Any]]
     agents: list[dict[str, Any]]
     audit_event: dict[str, Any]  # this report's own place in the chain
+    capture_chain: dict[str, Any] = field(default_factory=dict)  # attested vs unattested reads, per kiosk
 
     def as_dict(self) -> dict[str, Any]:
         s = self.summary
@@ -96,7 +99,8 @@ class Report:
             "by_day": [{"day": d.day.isoformat(), "registrations": d.registrations,
                         "verifications": d.verifications, "passed": d.passed, "failed": d.failed}
                        for d in s.by_day],
-            "by_outlet": self.outlets, "by_agent": self.agents, "audit_event": self.audit_event,
+            "by_outlet": self.outlets, "by_agent": self.agents, "capture_chain": self.capture_chain,
+            "audit_event": self.audit_event,
         }
 
 
@@ -138,6 +142,7 @@ def build_report(svc: Services, actor: Actor, period: Period, scope: Scope | Non
         reviews = _reviews(s, w)
         reverify = _reverifications(s, w)
         outlets, agents = _breakdowns(s, w, summary)
+        chain_of_capture = _capture_chain(s, w)
     categories: dict[str, int] = dict.fromkeys(CATEGORY_LABELS, 0)
     for reason, n in summary.failure_reasons.items():
         categories[category(reason)] += n
@@ -150,7 +155,29 @@ def build_report(svc: Services, actor: Actor, period: Period, scope: Scope | Non
                                 **{k: v for k, v in asdict(scope).items() if v}, "chain_ok": chain.ok})
     return Report("实名登记核查报告 Real-name registration report", period, scope, now, actor.username, chain_doc,
                   summary, categories, reviews, reverify, outlets, agents,
-                  {"seq": event.seq, "hash": event.hash, "at": event.at})
+                  {"seq": event.seq, "hash": event.hash, "at": event.at}, chain_of_capture)
+
+
+def _capture_chain(s: Session, w: Window) -> dict[str, Any]:
+    """Where the period's decided verifications came from: the card reader's attestation (``none``: opened before
+    the chain existed), the passport chip's check, and each enrolled kiosk's checks."""
+    ver_in = verifications_in(w)
+
+    def counted(column: Any) -> dict[str, int]:
+        return {str(k) if k is not None else "none": int(n) for k, n in
+                s.execute(select(column, func.count()).where(*ver_in).group_by(column)).all()}
+
+    kiosks = [{"kiosk": kid, "name": name, "outlet": code, "verifications": int(n), "passed": int(p or 0),
+               "failed": int(f or 0)} for kid, name, code, n, p, f in s.execute(
+        select(Kiosk.id, Kiosk.name, Outlet.code, func.count(),
+               func.sum(case((Verification.decision == VerificationDecision.PASS, 1), else_=0)),
+               func.sum(case((Verification.decision == VerificationDecision.FAIL, 1), else_=0)))
+        .join(Kiosk, Kiosk.id == Verification.kiosk_id).join(Outlet, Outlet.id == Kiosk.outlet_id)
+        .where(*ver_in).group_by(Kiosk.id, Kiosk.name, Outlet.code).order_by(Outlet.code, Kiosk.name)).all()]
+    return {"reader_attestation": counted(Verification.reader_attestation), "chip_check": counted(
+        Verification.chip_check), "by_kiosk": kiosks,
+        "without_kiosk": int(s.execute(select(func.count()).where(*ver_in, Verification.kiosk_id.is_(None)))
+                             .scalar_one())}
 
 
 def _reviews(s: Session, w: Window) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ from realname.audit.log import append
 from realname.context import Actor, Services
 from realname.operators.auth import require
 from realname.registry.states import TRANSFERRED, RegistrationStatus, VerificationDecision
-from realname.registry.tables import FaceTemplate, Outlet, Person, Registration, User, Verification
+from realname.registry.tables import FaceTemplate, Kiosk, Outlet, Person, Registration, User, Verification
 from realname.supervision.period import Period
 
 
@@ -50,7 +50,8 @@ def find_signals(svc: Services, actor: Actor, period: Period, operator_id: str |
     scope = operator_id if operator_id is not None else actor.operator_id
     with svc.db.read() as s:
         found = [*_many_outlets(s, svc, period, scope), *_fail_then_pass(s, svc, period, scope),
-                 *_agents(s, svc, period, scope), *_quick_cancels(s, svc, period, scope),
+                 *_agents(s, svc, period, scope), *_kiosks(s, svc, period, scope),
+                 *_quick_cancels(s, svc, period, scope),
                  *_duplicate_faces(s, svc, period, scope)]
     with svc.db.write() as s:
         append(s, at=svc.now(), actor=actor.username, action="signals", subject=scope or "all",
@@ -193,6 +194,50 @@ def _agents(s: Session, svc: Services, period: Period, op: str | None) -> list[S
         if rv >= rule.agent_min_events and total and rv / total >= rule.agent_review_rate:
             out.append(Signal("agent_reviews", name, f"{rv} of {total} verifications went to a supervisor review",
                               {"reviews": rv, "verifications": total, "outlet": outlet}, ids))
+    return out
+
+
+def _kiosks(s: Session, svc: Services, period: Period, op: str | None) -> list[Signal]:
+    """Enrolled kiosks whose use stands out against the other kiosks of their outlet: volume, night use, failures
+    (the agent rules' thresholds, counted in verifications, since a kiosk is where the capture happens)."""
+    rule = svc.settings.signals
+    lo, hi = period.bounds(svc.settings.timezone)
+    tz = ZoneInfo(svc.settings.timezone)
+    rows = s.execute(_scoped(select(Verification.kiosk_id, Verification.created_at, Verification.decision,
+                                    Verification.id)
+                             .where(Verification.created_at >= lo, Verification.created_at < hi,
+                                    Verification.kiosk_id.is_not(None)), Verification.operator_id, op)).all()
+    per_kiosk: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        per_kiosk[r.kiosk_id].append(r)
+    kiosks = {k.id: k for k in s.execute(select(Kiosk).where(Kiosk.id.in_(list(per_kiosk)))).scalars()}
+    codes = dict(s.execute(select(Outlet.id, Outlet.code)).all())
+    regs = defaultdict(list)
+    for reg_id, kiosk_id in s.execute(select(Registration.id, Verification.kiosk_id).join(
+            Verification, Verification.id == Registration.verification_id).where(
+            Verification.kiosk_id.in_(list(per_kiosk)), Registration.created_at >= lo, Registration.created_at < hi)):
+        regs[kiosk_id].append(reg_id)
+    night_hours = _night(rule.night_from_hour, rule.night_to_hour)
+    out = []
+    for kiosk_id, found in per_kiosk.items():
+        kiosk = kiosks[kiosk_id]
+        subject, outlet, n = f"{kiosk.name} ({kiosk_id[:8]})", codes.get(kiosk.outlet_id, ""), len(found)
+        peers = [len(v) for k, v in per_kiosk.items() if k != kiosk_id and kiosks[k].outlet_id == kiosk.outlet_id]
+        median = statistics.median(peers) if peers else 0.0
+        base = {"kiosk": kiosk_id, "outlet": outlet, "verifications": n}
+        if n >= rule.agent_min_registrations and median > 0 and n >= rule.agent_volume_ratio * median:
+            out.append(Signal("kiosk_volume", subject, f"{n} verifications, {n / median:.1f}x the median of the "
+                              f"{len(peers)} other kiosks at outlet {outlet}", base | {"outlet_median": median},
+                              regs[kiosk_id]))
+        night = [r for r in found if r.created_at.astimezone(tz).hour in night_hours]
+        if len(night) >= rule.agent_min_events and len(night) / n >= rule.agent_night_share:
+            out.append(Signal("kiosk_night", subject, f"{len(night)} of {n} verifications at night "
+                              f"({rule.night_from_hour}:00-{rule.night_to_hour}:00 local)",
+                              base | {"night": len(night)}, regs[kiosk_id]))
+        failed = sum(1 for r in found if r.decision == VerificationDecision.FAIL)
+        if failed >= rule.agent_min_events and failed / n >= rule.kiosk_failure_rate:
+            out.append(Signal("kiosk_failures", subject, f"{failed} of {n} verifications failed",
+                              base | {"failed": failed}, regs[kiosk_id]))
     return out
 
 

@@ -19,6 +19,7 @@ from realname.api.routes import (
     faces,
     health,
     inspection,
+    kiosks,
     registrations,
     reports,
     signals,
@@ -26,5 +27,5 @@ from realname.api.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (health.router, faces.router, auth.router, verifications.router,
-                                  registrations.router, admin.router, audit.router, inspection.router,
+                                  registrations.router, kiosks.router, admin.router, audit.router, inspection.router,
                                   reports.router, signals.router, compliance.router)

@@ -32,7 +32,8 @@ def _registration_out(svc: Services, registration_id: str) -> RegistrationOut:
                            outlet_id=view.outlet_id, person_number=view.person_number, created_at=view.created_at)
 
 
-@router.post("/registrations", response_model=RegistrationOut, status_code=201, **secured("registrations.create"))
+@router.post("/registrations", response_model=RegistrationOut, status_code=201,
+             **secured("registrations.create", kiosk=True))
 def register(body: RegisterIn, svc: Svc, actor: Caller) -> RegistrationOut:
     reg = registrations.register(svc, actor, body.verification_id, body.msisdn)
     return _registration_out(svc, reg.id)

@@ -85,7 +85,7 @@ def _seconds(text: str | None, field: str, code: str = "bad_timestamps") -> list
 
 
 @router.post("/verifications", response_model=VerificationOpened, status_code=201,
-             **secured("verifications.open", body="open"))
+             **secured("verifications.open", body="open", kiosk=True))
 def open_verification(body: VerificationIn, svc: Svc, actor: Caller) -> VerificationOpened:
     portrait = _b64(body.portrait, "portrait", svc.settings.max_portrait_bytes)
     opened = verifications.open_verification(svc, actor, body.card, portrait, consent=body.consent_face_processing,
@@ -98,14 +98,14 @@ def open_verification(body: VerificationIn, svc: Svc, actor: Caller) -> Verifica
 
 
 @router.post("/verifications/{verification_id}/start", response_model=VerificationOut,
-             **secured("verifications.capture"))
+             **secured("verifications.capture", kiosk=True))
 def start_capture(verification_id: str, body: StartIn, svc: Svc, actor: Caller) -> VerificationOut:
     v = verifications.start_capture(svc, actor, verification_id, body.challenge)
     return _verification_out(v, verifications.retries_left(svc, v), verifications.capture_deadline(svc, v))
 
 
 @router.post("/verifications/{verification_id}/capture", response_model=VerificationOut,
-             **secured("verifications.capture", body="capture"))
+             **secured("verifications.capture", body="capture", kiosk=True))
 def submit_capture(
     verification_id: str, svc: Svc, actor: Caller,
     video: Annotated[UploadFile | None, File(description="the recorded live check (MP4/MOV, WebM/Matroska, Y4M, "

@@ -1,5 +1,6 @@
 // fetch with the login token (kept in sessionStorage: gone when the tab closes), JSON in and out, and the
 // service's errors ({"error": {code, message, field, rule, message_zh}}) turned into ApiError.
+import { bodyBytes, enrolledKiosk, proofHeaders } from "./device.js";
 import { h, tx } from "./dom.js";
 import { has, t } from "./i18n.js";
 
@@ -28,7 +29,9 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method, json, form, raw = false, signal } = {}) {
+// ``proof``: a step of a verification that an enrolled kiosk proves (see device.js); the body is serialised
+// here once, so the assertion covers exactly the bytes sent.
+export async function api(path, { method, json, form, raw = false, signal, proof = false } = {}) {
   const headers = {};
   if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
   let body;
@@ -38,9 +41,17 @@ export async function api(path, { method, json, form, raw = false, signal } = {}
   } else if (form !== undefined) {
     body = form;
   }
+  const verb = method || (body ? "POST" : "GET");
+  if (proof && enrolledKiosk()) {
+    const wire = await bodyBytes(json, form);
+    const { nonce } = await api("/v1/kiosk-nonces", { method: "POST", signal });
+    Object.assign(headers, await proofHeaders(nonce, verb, path, wire.bytes));
+    if (wire.type) headers["Content-Type"] = wire.type;
+    body = wire.bytes;
+  }
   let resp;
   try {
-    resp = await fetch(path, { method: method || (body ? "POST" : "GET"), headers, body, signal,
+    resp = await fetch(path, { method: verb, headers, body, signal,
                                credentials: "same-origin", cache: "no-store" });
   } catch (err) {
     if (err && err.name === "AbortError") throw err;

@@ -1,6 +1,7 @@
 // The counter: agent login, then one customer at a time through four steps (document, consent, live check,
 // result), a receipt, and back to the start. Customer data lives only in this page's memory for one customer.
 import { ApiError, api, auth, errorNode } from "./api.js";
+import { enrolledKiosk } from "./device.js";
 import { closeCamera, openCamera } from "./capture.js";
 import { DOC_TYPES, FIELDS, cardBody, checkResidentId, normalizeNumber, validateCard } from "./card.js";
 import { $, $$, busy, h, say, tx } from "./dom.js";
@@ -53,6 +54,16 @@ function manualText() {
 
 // --- login and session -------------------------------------------------------------------------------------
 
+// Whether this browser is an enrolled kiosk, and whether the operator requires one (the demo operator does not).
+function showDevice(s) {
+  const kiosk = enrolledKiosk();
+  const note = $("#kiosk-device");
+  note.classList.toggle("alert", !kiosk && !!s.require_enrolled_kiosks);
+  note.replaceChildren(kiosk ? tx("device.enrolled", { name: kiosk.name })
+    : tx(s.require_enrolled_kiosks ? "device.required" : "device.relaxed"));
+  note.hidden = false;
+}
+
 async function loadSession() {
   try {
     session.me = await api("/v1/me");
@@ -77,6 +88,7 @@ async function loadSession() {
   $("#who-agent").textContent = me.username;
   $("#who-outlet").textContent = me.outlet_name || me.outlet_code || "—";
   $("#who-operator").textContent = me.operator_name || (s.operator && s.operator.name) || "—";
+  showDevice(s);
   showView("home");
 }
 
@@ -239,6 +251,14 @@ function fromReader(data) {
   }
   for (const f of FIELDS) touched.add(f);
   syncDocType();
+  // A signing reader's output goes to the server as it was signed (its fields, the attestation, a passport
+  // chip's data groups), as long as the form still shows what the reader read; an edit drops the signature.
+  customer.reader = null;
+  if (card.attestation || card.chip) {
+    const signed = { ...card };
+    delete signed.portrait;
+    customer.reader = { card: signed, snapshot: JSON.stringify(cardBody(formValues())) };
+  }
   return true;
 }
 
@@ -310,7 +330,9 @@ async function onDocSubmit(event) {
     return;
   }
   say($("#doc-error"), null);
-  customer.card = { ...cardBody(formValues()), ...(customer.extra || {}) };
+  const typed = cardBody(formValues());
+  customer.card = customer.reader && JSON.stringify(typed) === customer.reader.snapshot
+    ? customer.reader.card : { ...typed, ...(customer.extra || {}) };
   if (customer.consent) {
     // The customer already agreed (the server had refused a field, now corrected): open straight away.
     await openVerification($("#doc-submit"), $("#doc-error"));
@@ -342,6 +364,7 @@ async function openVerification(button, errorRegion) {
     customer.opened = await api("/v1/verifications", {
       json: { purpose: customer.purpose, card: customer.card, portrait: customer.portrait,
               consent_face_processing: true },
+      proof: true,
     });
     gotoStep("live");
     beginLive();
@@ -381,6 +404,7 @@ async function reopen() {
   customer.opened = await api("/v1/verifications", {
     json: { purpose: customer.purpose, card: customer.card, portrait: customer.portrait,
             consent_face_processing: true },
+    proof: true,
   });
 }
 
@@ -535,7 +559,7 @@ function renderPass(body) {
     try {
       const json = { verification_id: customer.result.id };
       if (input.value.trim()) json.msisdn = input.value.trim();
-      customer.registration = await api("/v1/registrations", { json });
+      customer.registration = await api("/v1/registrations", { json, proof: true });
       renderIssued(body);
     } catch (e) {
       say(err, errorNode(e));

@@ -66,7 +66,7 @@ export function showFlashes(overlay, flashes, delay, signal) {
 
 async function start(opened, signal) {
   const resp = await api(`/v1/verifications/${encodeURIComponent(opened.id)}/start`, {
-    json: { challenge: opened.challenge.token }, raw: true, signal,
+    json: { challenge: opened.challenge.token }, raw: true, signal, proof: true,
   });
   const body = await resp.json();
   // How long the server gives us, measured on its own clock (the kiosk's may be off).
@@ -126,7 +126,7 @@ export async function runLiveCheck({ video, customer, reopen, setPrompt, signal,
   hints.replaceChildren();
   const form = captureForm(frames);
   if (onsets) form.append("flash_times", onsets.map((t) => t.toFixed(4)).join(","));
-  return api(`/v1/verifications/${encodeURIComponent(id)}/capture`, { form, signal });
+  return api(`/v1/verifications/${encodeURIComponent(id)}/capture`, { form, signal, proof: true });
 }
 
 // --- positioning hints ----------------------------------------------------------------------------------------

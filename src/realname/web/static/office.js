@@ -2,6 +2,7 @@
 import { ApiError, api, auth, errorNode } from "./api.js";
 import { barChart, hbarChart } from "./charts.js";
 import { $, busy, h, say, tx } from "./dom.js";
+import { enrolThisKiosk, enrolledKiosk } from "./device.js";
 import { applyI18n, bindLangButton, has, lang, t } from "./i18n.js";
 import { fillIcons, icon } from "./icons.js";
 
@@ -12,6 +13,7 @@ const SECTIONS = [
   { id: "users", roles: ["operator_admin"], render: renderUsers },
   { id: "numbers", roles: ["operator_admin"], render: renderNumbers },
   { id: "settings", roles: ["operator_admin"], render: renderSettings },
+  { id: "devices", roles: ["operator_admin"], render: renderDevices },
   { id: "dashboard", roles: ["operator_admin"], render: renderDashboard },
 ];
 
@@ -206,6 +208,100 @@ function renderOutlets(panel) {
   }
   panel.append(card("outlets.title", list),
                h("section", { class: "card" }, h("h2", { i18n: "outlets.add" }), form, ok, err));
+  load();
+}
+
+// --- devices: enrolled kiosks and signing card readers ----------------------------------------------------------
+
+function renderDevices(panel) {
+  const kioskList = h("div", {}, h("p", { i18n: "loading" }));
+  const readerList = h("div", {}, h("p", { i18n: "loading" }));
+  const ok = status();
+  const err = alertBox();
+  const name = h("input", { id: "k-name", required: true, maxlength: "80", autocomplete: "off" });
+  const outlet = h("select", { id: "k-outlet", required: true });
+  const enrol = h("button", { type: "submit", class: "btn primary", i18n: "devices.enrol" });
+  const enrolForm = h("form", { class: "form-row", novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const done = await submitting(enrol, ok, err, async () => {
+      const kiosk = await enrolThisKiosk(api, outlet.value, name.value.trim());
+      return tx("devices.enrolled", { name: kiosk.name });
+    });
+    if (done) {
+      enrolForm.reset();
+      load();
+    }
+  } }, field("k-name", "devices.name", name), field("k-outlet", "devices.outlet", outlet), enrol);
+
+  const rOk = status();
+  const rErr = alertBox();
+  const readerId = h("input", { id: "r-id", required: true, maxlength: "64", autocomplete: "off" });
+  const readerName = h("input", { id: "r-name", required: true, maxlength: "80", autocomplete: "off" });
+  const publicKey = h("input", { id: "r-key", required: true, maxlength: "400", autocomplete: "off",
+                                 class: "mono" });
+  const addReader = h("button", { type: "submit", class: "btn", i18n: "devices.reader.add" });
+  const readerForm = h("form", { class: "form-row", novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const done = await submitting(addReader, rOk, rErr, async () => {
+      const r = await api("/v1/readers", { json: { reader_id: readerId.value.trim(), name: readerName.value.trim(),
+                                                    public_key: publicKey.value.trim() } });
+      return tx("devices.reader.added", { id: r.reader_id });
+    });
+    if (done) {
+      readerForm.reset();
+      load();
+    }
+  } }, field("r-id", "devices.reader_id", readerId), field("r-name", "devices.name", readerName),
+  field("r-key", "devices.public_key", publicKey), addReader);
+
+  function revokeButton(path, label) {
+    return h("button", { type: "button", class: "btn small", "aria-label": label, i18n: "devices.revoke",
+                         onclick: async (ev) => {
+      const reason = window.prompt(t("devices.reason"));
+      if (!reason) return;
+      await submitting(ev.currentTarget, ok, err, async () => {
+        await api(path, { json: { reason } });
+        return null;
+      });
+      load();
+    } });
+  }
+
+  async function load() {
+    try {
+      const [kiosks, outlets, readers] = await Promise.all([api("/v1/kiosks"), api("/v1/admin/outlets"),
+                                                            api("/v1/readers")]);
+      const codes = Object.fromEntries(outlets.map((o) => [o.id, o.code]));
+      outlet.replaceChildren(...outlets.map((o) => h("option", { value: o.id }, `${o.code} ${o.name}`)));
+      const here = enrolledKiosk();
+      kioskList.replaceChildren(kiosks.length ? table(
+        ["devices.col.name", "devices.col.outlet", "devices.col.used", "devices.col.state", "devices.revoke"],
+        kiosks.map((k) => h("tr", { dataset: { kiosk: k.id } },
+          h("td", {}, k.name, here && here.id === k.id ? h("span", { class: "badge", i18n: "devices.this" }) : null),
+          h("td", { class: "mono" }, codes[k.outlet_id] || "—"),
+          h("td", {}, k.last_used_at ? new Date(k.last_used_at).toLocaleString() : "—"),
+          h("td", {}, h("span", { class: `badge ${k.revoked_at ? "muted" : "ok"}`,
+                                  i18n: k.revoked_at ? "devices.revoked" : "devices.active" })),
+          h("td", {}, k.revoked_at ? null : revokeButton(`/v1/kiosks/${encodeURIComponent(k.id)}/revoke`,
+                                                         `${t("devices.revoke")} ${k.name}`)))))
+        : h("p", { i18n: "devices.empty" }));
+      readerList.replaceChildren(readers.length ? table(
+        ["devices.reader_id", "devices.col.name", "devices.col.state", "devices.revoke"],
+        readers.map((r) => h("tr", {}, h("td", { class: "mono" }, r.reader_id), h("td", {}, r.name),
+          h("td", {}, h("span", { class: `badge ${r.revoked_at ? "muted" : "ok"}`,
+                                  i18n: r.revoked_at ? "devices.revoked" : "devices.active" })),
+          h("td", {}, r.revoked_at ? null : revokeButton(`/v1/readers/${encodeURIComponent(r.id)}/revoke`,
+                                                         `${t("devices.revoke")} ${r.reader_id}`)))))
+        : h("p", { i18n: "devices.readers.empty" }));
+      applyI18n(panel);
+    } catch (e) {
+      kioskList.replaceChildren(h("p", { class: "alert", role: "alert" }, errorNode(e)));
+    }
+  }
+  panel.append(card("devices.title", h("p", { class: "help", i18n: "devices.intro" }), kioskList),
+               h("section", { class: "card" }, h("h2", { i18n: "devices.enrol" }), enrolForm, ok, err),
+               h("section", { class: "card" }, h("h2", { i18n: "devices.readers" }),
+                 h("p", { class: "help", i18n: "devices.readers.intro" }), readerList, readerForm, rOk, rErr));
   load();
 }
 
