@@ -56,7 +56,7 @@ def _served() -> dict[str, Path]:
 
 
 @router.api_route("/static/reasons.json", methods=["GET", "HEAD"])
-async def reason_texts(request: Request) -> Response:
+def reason_texts(request: Request) -> Response:  # plain def: the first call reads the file
     """The catalogue of reason and hint texts (:mod:`realname.reasons`), the one the server's own texts come from,
     for i18n.js. Declared before the folder's route, which it shadows. Revalidated like the static files, but with
     a content ETag, so an unchanged catalogue costs a 304."""
@@ -69,7 +69,7 @@ async def reason_texts(request: Request) -> Response:
 
 
 @router.api_route("/static/{name:path}", methods=["GET", "HEAD"])
-async def static(name: str) -> Response:
+def static(name: str) -> Response:  # plain def: it lists the folder on disk (in the thread pool)
     """A file under static/ and nothing else. The name is looked up among the files there, never handed to the
     file system: a NUL byte, an over-long name, backslashes or a way out of the folder are simply not found."""
     path = _served().get(name)
