@@ -40,3 +40,32 @@ def test_the_simulators_output_verifies_and_a_changed_copy_does_not(tmp_path: Pa
     assert attestation.verify(public, sent, image, now=now, max_age=age).reader_id == "R-01"
     with pytest.raises(AttestationError):
         attestation.verify(public, {**sent, "name": "李四"}, image, now=now, max_age=age)
+
+
+def test_the_service_opens_a_verification_from_the_simulators_output(tmp_path: Path, db_url: str) -> None:
+    """Readers required: what `simulate` prints opens a verification under the enrolled key; the same file with
+    another portrait does not."""
+    from tests.registry_support import portrait_bytes, prc_card, seeded
+
+    from realname.operators import admin, readers
+    from realname.operators.auth import authenticate, login
+    from realname.operators.demo import DEMO_PASSWORD
+    from realname.registration import verifications
+
+    key = tmp_path / "reader.pem"
+    public = runner.invoke(app, ["reader", "keygen", "--out", str(key)]).output.strip()
+    card, portrait = tmp_path / "card.json", tmp_path / "portrait.jpg"
+    card.write_text(json.dumps(prc_card(), ensure_ascii=False), encoding="utf-8")
+    portrait.write_bytes(portrait_bytes())
+    sent = json.loads(runner.invoke(app, ["reader", "simulate", str(card), str(portrait), "--key", str(key),
+                                          "--reader-id", "R-01"]).output)
+    svc, _ = seeded(db_url)
+    admin1 = authenticate(svc, login(svc, "admin1", DEMO_PASSWORD)[0])
+    readers.enrol_reader(svc, admin1, "R-01", "counter reader", public)
+    admin.update_operator_settings(svc, admin1, {"card_readers": "required"})
+    agent = authenticate(svc, login(svc, "agent1", DEMO_PASSWORD)[0])
+    image = base64.b64decode(sent.pop("portrait"))
+    opened = verifications.open_verification(svc, agent, sent, image, consent=True)
+    assert opened.verification.reader_attestation == "attested"
+    with pytest.raises(AttestationError):
+        verifications.open_verification(svc, agent, sent, portrait_bytes() + b"\x00", consent=True)
