@@ -17,7 +17,8 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from tests.registry_support import prc_card
+from tests.registry_support import prc_card, seeded
+from tests.servers import serve
 from tests.web.browser import (
     GENUINE_ACTIONS,
     TINTING_CAMERA,
@@ -26,7 +27,6 @@ from tests.web.browser import (
     WebServer,
     login,
     new_page,
-    start_web_server,
 )
 from tests.web.test_kiosk import CAPTURE_MS, STRENGTH, type_card
 
@@ -36,15 +36,15 @@ from realname.operators.demo import DEMO_PASSWORD
 from realname.registry.tables import AuditEvent, Kiosk, Registration, Verification
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
-    s = start_web_server(tmp_path_factory.mktemp("devices"), REALNAME_FIXED_CHALLENGE=GENUINE_ACTIONS,
-                         REALNAME_WEBAUTHN_RP_ID="localhost")
-    with s.svc.db.read() as sess:
-        from realname.registry.tables import Operator
-        op = sess.execute(select(Operator)).scalar_one()
-    admin.update_operator_settings(s.svc, SYSTEM, {"require_enrolled_kiosks": True}, operator_id=op.id)
-    s.url = s.url.replace("127.0.0.1", "localhost")  # WebAuthn binds credentials to a host name, not an IP
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[WebServer]:
+    """`realname serve` over each database (SQLite, PostgreSQL) whose demo operator requires enrolled kiosks."""
+    svc, demo = seeded(db_url)
+    admin.update_operator_settings(svc, SYSTEM, {"require_enrolled_kiosks": True}, operator_id=demo.operator_id)
+    url, proc = serve(db_url, tmp_path, tmp_path / "server.log", REALNAME_FIXED_CHALLENGE=GENUINE_ACTIONS,
+                      REALNAME_WEBAUTHN_RP_ID="localhost")
+    # WebAuthn binds credentials to a host name, never an IP address: the pages are opened on localhost
+    s = WebServer(url.replace("127.0.0.1", "localhost"), db_url, svc, proc, tmp_path / "server.log")
     yield s
     s.stop()
 
