@@ -20,7 +20,7 @@ from realname.operators.auth import authenticate, login
 from realname.operators.demo import DEMO_PASSWORD
 from realname.registration import verifications
 from realname.supervision.period import Period
-from realname.supervision.reports import build_report
+from realname.supervision.reports import Scope, build_report
 from realname.supervision.signals import find_signals
 
 KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"reader for reports").digest())
@@ -59,6 +59,10 @@ def test_reports_count_attested_reads_and_each_kiosk(db_url: str) -> None:
     assert chain["reader_attestation"] == {"attested": 1, "unattested": 2}
     assert chain["without_kiosk"] == 1
     assert [(k["name"], k["verifications"], k["passed"]) for k in chain["by_kiosk"]] == [("counter 1", 2, 2)]
+    # cut by kiosk: only the checks that kiosk proved
+    cut = build_report(svc, _login(svc, "inspector1"), Period(today, today), Scope(kiosk=kiosk)).as_dict()
+    assert cut["totals"]["verifications"] == 2 and cut["capture_chain"]["without_kiosk"] == 0
+    assert cut["scope"]["kiosk"] == kiosk
 
 
 def test_a_kiosk_whose_checks_keep_failing_is_a_signal(db_url: str) -> None:

@@ -38,10 +38,11 @@ class Window:
     operator_id: str | None = None
     outlet_id: str | None = None
     agent_id: str | None = None
+    kiosk_id: str | None = None  # an enrolled kiosk: the checks it proved, and the registrations they led to
 
     @property
     def is_scoped(self) -> bool:
-        return bool(self.operator_id or self.outlet_id or self.agent_id)
+        return bool(self.operator_id or self.outlet_id or self.agent_id or self.kiosk_id)
 
 
 def scoped(w: Window, table: type[Registration] | type[Verification]) -> list[ColumnElement[bool]]:
@@ -53,6 +54,10 @@ def scoped(w: Window, table: type[Registration] | type[Verification]) -> list[Co
         where.append(table.outlet_id == w.outlet_id)
     if w.agent_id:
         where.append(table.agent_id == w.agent_id)
+    if w.kiosk_id:
+        where.append(Verification.kiosk_id == w.kiosk_id if table is Verification else
+                     Registration.verification_id.in_(select(Verification.id).where(
+                         Verification.kiosk_id == w.kiosk_id)))
     return where
 
 

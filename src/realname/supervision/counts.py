@@ -89,10 +89,10 @@ class Summary:
 
 
 def window(svc: Services, p: Period, operator_id: str | None, outlet_id: str | None = None,
-           agent_id: str | None = None) -> Window:
+           agent_id: str | None = None, kiosk_id: str | None = None) -> Window:
     """The period's window in the configured time zone, for this scope (None: not filtered)."""
     since, until = p.bounds(svc.settings.timezone)
-    return Window(since, until, svc.settings.timezone, operator_id, outlet_id, agent_id)
+    return Window(since, until, svc.settings.timezone, operator_id, outlet_id, agent_id, kiosk_id)
 
 
 def summarise(svc: Services, p: Period, w: Window, chain: ChainReport) -> Summary:

@@ -69,6 +69,7 @@ class Scope:
     operator: str | None = None  # codes and usernames, as the inspector names them
     outlet: str | None = None
     agent: str | None = None
+    kiosk: str | None = None  # an enrolled kiosk's id
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class Report:
         }
 
 
-def _resolve(s: Session, actor: Actor, scope: Scope) -> tuple[str | None, str | None, str | None]:
+def _resolve(s: Session, actor: Actor, scope: Scope) -> tuple[str | None, str | None, str | None, str | None]:
     """Codes to ids, inside what the caller may see (an operator's admin: its own operator only)."""
     operator_id = None
     if scope.operator:
@@ -125,7 +126,13 @@ def _resolve(s: Session, actor: Actor, scope: Scope) -> tuple[str | None, str | 
         agent_id = user_id_by_name(s, scope.agent, operator_id=operator_id)
         if agent_id is None:
             raise NotFoundError(f"no agent {scope.agent!r}")
-    return operator_id, outlet_id, agent_id
+    kiosk_id = None
+    if scope.kiosk:
+        kiosk = s.get(Kiosk, scope.kiosk)
+        if kiosk is None or operator_id not in (None, kiosk.operator_id):
+            raise NotFoundError(f"no kiosk {scope.kiosk!r}")
+        kiosk_id = kiosk.id
+    return operator_id, outlet_id, agent_id, kiosk_id
 
 
 def build_report(svc: Services, actor: Actor, period: Period, scope: Scope | None = None) -> Report:

@@ -25,10 +25,11 @@ RENDER = {"json": report_files.to_json, "csv": report_files.to_csv, "pdf": repor
 @router.get("/reports", response_model=None, responses={200: {"content": {m: {} for m in MEDIA.values()}}},
             **secured("reports.read"))
 def report(svc: Svc, actor: Caller, start: RequiredDay, end: RequiredDay, operator: Code = None,
-           outlet: Code = None, agent: Code = None,
+           outlet: Code = None, agent: Code = None, kiosk: Code = None,
            format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json") -> Response:
-    """The supervision report for a period, optionally one operator, outlet or agent (codes / username)."""
-    got = build_report(svc, actor, Period(start, end), Scope(operator, outlet, agent))
+    """The supervision report for a period, optionally one operator, outlet, agent or enrolled kiosk (codes /
+    username / kiosk id)."""
+    got = build_report(svc, actor, Period(start, end), Scope(operator, outlet, agent, kiosk))
     name = f"report_{start.isoformat()}_{end.isoformat()}.{format}"
     disposition = {} if format == "json" else {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(RENDER[format](got), media_type=MEDIA[format], headers=disposition)
