@@ -251,7 +251,7 @@ function renderDevices(panel) {
       readerForm.reset();
       load();
     }
-  } }, field("r-id", "devices.reader_id", readerId), field("r-name", "devices.name", readerName),
+  } }, field("r-id", "devices.reader_id", readerId), field("r-name", "devices.reader.name", readerName),
   field("r-key", "devices.public_key", publicKey), addReader);
 
   function revokeButton(path, label) {
