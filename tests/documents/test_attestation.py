@@ -94,3 +94,14 @@ def test_unsigned_and_malformed_statements_say_so() -> None:
             attestation.verify(PUBLIC, {**CARD, "attestation": bad}, PORTRAIT, now=NOW, max_age=AGE)
     with pytest.raises(BadInputError):
         attestation.sign(KEY, {**CARD, "number": 110105}, PORTRAIT, reader_id="R-01", at=NOW)
+
+
+@pytest.mark.parametrize("reader_id", ["Ｒ-01", "R-01 ", " R-01", "R\u200b-01", "", "R" * 65, "读卡器1"])
+def test_a_reader_id_has_one_spelling(reader_id: str) -> None:
+    sent = signed()
+    lookalike = {**sent, "attestation": {**sent["attestation"], "reader_id": reader_id}}  # type: ignore[dict-item]
+    with pytest.raises(BadInputError) as err:
+        attestation.verify(PUBLIC, lookalike, PORTRAIT, now=NOW, max_age=AGE)
+    assert err.value.code == "bad_reader_id"
+    with pytest.raises(BadInputError):
+        attestation.sign(KEY, CARD, PORTRAIT, reader_id=reader_id, at=NOW)

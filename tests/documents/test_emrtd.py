@@ -94,3 +94,22 @@ def test_dg1_is_required_and_must_hold_an_mrz() -> None:
         emrtd.passive_authentication(BSI_SOD, {2: b"face"}, [], at=AT)
     with pytest.raises(BadInputError):
         emrtd.mrz_of_dg1(b"\x61\x03\x04\x01\x00")
+
+
+def test_an_odd_hash_or_empty_attribute_is_malformed_not_a_crash() -> None:
+    from asn1crypto import cms
+
+    from realname.documents.emrtd import LdsSecurityObject
+
+    state = CountrySigner.new()
+    groups = {1: dg1(MRZ)}
+    sod = state.sod(groups)
+    signed = cms.ContentInfo.load(sod[4:] if sod[1] == 0x82 else sod[2:])["content"]
+    lds = LdsSecurityObject.load(signed["encap_content_info"]["content"].native)
+    lds["hash_algorithm"] = {"algorithm": "shake128"}
+    signed["encap_content_info"]["content"] = lds.dump()
+    from tests.documents.chips import tlv
+    crafted = tlv(b"\x77", cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
+    with pytest.raises(BadInputError) as err:
+        emrtd.passive_authentication(crafted, groups, [state.cert], at=AT)
+    assert code(err) == "chip_sod_malformed"

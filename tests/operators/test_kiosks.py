@@ -188,3 +188,25 @@ def test_a_verification_opened_on_one_kiosk_continues_only_there(world: tuple[Se
         payloads = [e.payload for e in s.query(AuditEvent).where(AuditEvent.action.in_(
             ["document_read", "challenge_issued", "capture_started"]))]
     assert all(p["kiosk"] == kiosk.id for p in payloads) and len(payloads) == 3
+
+
+def test_crafted_credentials_are_refused_not_crashed_on(world: tuple[Services, Any]) -> None:
+    svc, demo = world
+    device, _ = enrolled(svc, demo.outlet_id)
+    agent = _login(svc, "agent1")
+    raw = b64url(device.credential_id)
+    crafted: list[dict[str, Any]] = [
+        {"rawId": raw, "response": "text"}, {"rawId": raw, "response": []}, {"rawId": raw},
+        {"rawId": raw, "response": {"clientDataJSON": "%%%"}},
+        {**device.get(b"x"), "response": {**device.get(b"x")["response"], "signature": "!!", "authenticatorData": 7}},
+    ]
+    for assertion in crafted:
+        nonce = kiosks.request_nonce(svc, agent)
+        with pytest.raises(AttestationError):
+            kiosks.prove_request(svc, agent, kiosks.KioskProof(nonce, assertion), method="POST", path=PATH,
+                                 body_sha256=b"")
+    admin1 = _login(svc, "admin1")
+    for credential in ({"response": "text"}, {"id": raw, "rawId": raw, "response": {"clientDataJSON": 5}}):
+        enrolment_id, _ = kiosks.enrolment_options(svc, admin1, demo.outlet_id, "crafted")
+        with pytest.raises(AttestationError):
+            kiosks.enrol(svc, admin1, enrolment_id, credential)

@@ -20,7 +20,7 @@ from tests.registry_support import portrait_bytes, prc_card, seeded
 
 from realname.context import Actor, Services
 from realname.documents import attestation
-from realname.errors import AttestationError
+from realname.errors import AttestationError, BadInputError
 from realname.operators import admin, readers
 from realname.operators.auth import authenticate, login
 from realname.operators.demo import DEMO_PASSWORD
@@ -94,6 +94,16 @@ def test_a_revoked_or_unknown_reader_is_refused(world: tuple[Services, Actor]) -
     with pytest.raises(AttestationError) as err:
         _open(svc, agent, _signed(prc_card(), portrait, svc), portrait)
     assert err.value.code == "reader_revoked"
+
+
+def test_a_reader_is_enrolled_under_one_spelling_of_its_id(world: tuple[Services, Actor]) -> None:
+    svc, _ = world
+    admin1 = _login(svc, "admin1")
+    for lookalike in ("R-01 ", "Ｒ-01", "R\u200b-01"):
+        with pytest.raises(BadInputError) as err:
+            readers.enrol_reader(svc, admin1, lookalike, "second", PUBLIC)
+        assert err.value.code == "bad_reader_id"
+    assert [r.reader_id for r in readers.list_readers(svc, admin1)] == ["R-01"]
 
 
 def test_optional_readers_record_unsigned_data_as_unattested(world: tuple[Services, Actor]) -> None:

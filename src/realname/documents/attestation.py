@@ -18,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,7 +66,7 @@ def _utc_text(at: datetime) -> str:
 def sign(key: Ed25519PrivateKey, reader_json: Mapping[str, Any], portrait: bytes, *, reader_id: str,
          at: datetime) -> dict[str, Any]:
     """What a signing reader sends (the simulator uses this): its JSON with an ``attestation`` added."""
-    card = card_fields(reader_json)
+    card, reader_id = card_fields(reader_json), checked_reader_id(reader_id, "reader_id")
     digest, when = hashlib.sha256(portrait).hexdigest(), _utc_text(at)
     signature = key.sign(signed_bytes(card, digest, reader_id, when))
     return {**card, "attestation": {"v": VERSION, "reader_id": reader_id, "signed_at": when,
@@ -83,11 +84,19 @@ def statement_of(reader_json: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return found
 
 
-def reader_id_of(attestation: Mapping[str, Any]) -> str:
-    reader_id = attestation.get("reader_id")
-    if not isinstance(reader_id, str) or not 1 <= len(reader_id) <= 64:
-        raise BadInputError("attestation.reader_id must be text of 1-64 characters", code="attestation_malformed")
+# A reader's id is a key: one spelling only (ASCII letters, digits, '.', '_', '-'), so a full-width or padded
+# look-alike cannot name another reader or slip past a revoked one.
+READER_ID = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+
+
+def checked_reader_id(reader_id: object, field: str = "attestation.reader_id") -> str:
+    if not isinstance(reader_id, str) or not READER_ID.fullmatch(reader_id):
+        raise BadInputError(f"{field} is 1-64 ASCII letters, digits, '.', '_' or '-'", code="bad_reader_id")
     return reader_id
+
+
+def reader_id_of(attestation: Mapping[str, Any]) -> str:
+    return checked_reader_id(attestation.get("reader_id"))
 
 
 def verify(public_key: bytes, reader_json: Mapping[str, Any], portrait: bytes, *, now: datetime,

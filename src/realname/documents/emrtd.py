@@ -53,11 +53,13 @@ class ChipRead:
     mrz: str  # from DG1, to compare with the MRZ the kiosk sent
 
 
+HASHES = frozenset({"sha1", "sha224", "sha256", "sha384", "sha512"})  # what ICAO 9303 allows for data groups
+
+
 def _hash(name: str, data: bytes) -> bytes:
-    try:
-        return hashlib.new(name, data).digest()
-    except ValueError:
-        raise AttestationError(f"unsupported hash {name}", code="chip_sod_malformed") from None
+    if name not in HASHES:  # an odd name (shake_128, an unknown OID) is refused, not handed to hashlib
+        raise BadInputError(f"unsupported hash {name}", code="chip_sod_malformed")
+    return hashlib.new(name, data).digest()
 
 
 def _signed_data(sod: bytes) -> cms.SignedData:
@@ -153,6 +155,15 @@ def passive_authentication(sod: bytes, data_groups: Mapping[int, bytes], trust_l
                            *, at: datetime) -> ChipRead:
     """Check a chip read: every given data group hashes to the SOD's value, the SOD's signature is the document
     signer's, and the document signer is issued by a trusted CSCA. DG1 is required (the MRZ it proves)."""
+    try:
+        return _passive_authentication(sod, data_groups, trust_list, at)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:  # a crafted field asn1crypto met
+        raise BadInputError(f"the chip's document security object cannot be read ({type(exc).__name__})",
+                            code="chip_sod_malformed") from None
+
+
+def _passive_authentication(sod: bytes, data_groups: Mapping[int, bytes], trust_list: Sequence[x509.Certificate],
+                            at: datetime) -> ChipRead:
     if 1 not in data_groups:
         raise BadInputError("a chip read needs DG1 (the MRZ)", code="chip_dg_missing")
     signed = _signed_data(sod)

@@ -312,17 +312,24 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg', '')}"
 
 
-def _checked_settings(settings: Settings, changes: dict[str, Any]) -> dict[str, Any]:
-    """``changes`` to an operator's settings, refused with a clear error when a name or a value is wrong."""
+def _refuse_unknown(changes: Mapping[str, Any]) -> None:
     unknown = sorted(set(changes) - set(SETTING_NAMES))
     if unknown:
         raise BadInputError(f"unknown setting {unknown[0]!r}: the settings are {', '.join(SETTING_NAMES)}",
                             code="bad_setting")
+
+
+def _validated(base: Mapping[str, Any], changes: Mapping[str, Any]) -> OperatorSettings:
     try:
-        OperatorSettings.model_validate(_defaults(settings) | changes)
+        return OperatorSettings.model_validate(dict(base) | dict(changes))
     except ValidationError as exc:
         raise BadInputError(f"bad setting: {_first_error(exc)}", code="bad_setting") from None
-    return changes
+
+
+def _checked_settings(settings: Settings, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` to a new operator's settings, checked and in their stored form (what the model made of them)."""
+    _refuse_unknown(changes)
+    return _validated(_defaults(settings), changes).model_dump(include=set(changes))
 
 
 def get_operator_settings(svc: Services, operator_id: str) -> OperatorSettings:
@@ -357,19 +364,13 @@ def update_operator_settings(svc: Services, actor: Actor, changes: Mapping[str, 
     """Change some of the operator's settings (operator_admin; the CLI names the operator). Only the values given
     are stored as overrides; the change is audited as ``settings_changed`` with the values before and after."""
     op_id = _operator_scope(actor, operator_id)
-    unknown = sorted(set(changes) - set(SETTING_NAMES))
-    if unknown:
-        raise BadInputError(f"unknown setting {unknown[0]!r}: the settings are {', '.join(SETTING_NAMES)}",
-                            code="bad_setting")
+    _refuse_unknown(changes)
     with svc.db.write() as s:
         op = s.get(Operator, op_id)
         if op is None:
             raise NotFoundError("no such operator")
         before = _merged(svc.settings, op.settings)
-        try:
-            after = OperatorSettings.model_validate(before.model_dump() | dict(changes))
-        except ValidationError as exc:
-            raise BadInputError(f"bad setting: {_first_error(exc)}", code="bad_setting") from None
+        after = _validated(before.model_dump(), changes)
         if changes:
             stored = {k: v for k, v in (op.settings or {}).items() if k in SETTING_NAMES}
             op.settings = stored | after.model_dump(include=set(changes))  # a new dict: the JSON column sees it

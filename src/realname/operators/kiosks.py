@@ -17,11 +17,11 @@ operators), an agent's login alone no longer opens a verification.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,12 +34,13 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import bytes_to_base64url
+from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
     AuthenticatorAttachment,
     AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
@@ -54,6 +55,8 @@ from realname.registry.tables import Kiosk, KioskNonce, Outlet
 REQUEST_CONTEXT = b"realname-kiosk-request-v1"
 ENROLMENT_SECONDS = 300.0
 MAX_PROOF_CHARS = 8192  # an assertion is about 1 KB of JSON
+# What a crafted credential makes py_webauthn raise: its own errors, and plain ones from its base64/CBOR parsing.
+MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class KioskProof:
             raise AttestationError("a kiosk proof needs both X-Kiosk-Nonce and X-Kiosk-Assertion",
                                    code="kiosk_assertion_malformed")
         try:
-            parsed = json.loads(base64.urlsafe_b64decode(assertion + "=" * (-len(assertion) % 4)))
+            parsed = json.loads(base64url_to_bytes(assertion))
         except (ValueError, binascii.Error):
             raise AttestationError("X-Kiosk-Assertion is not base64url JSON",
                                    code="kiosk_assertion_malformed") from None
@@ -87,11 +90,13 @@ def request_challenge(nonce: str, method: str, path: str, body_sha256: bytes) ->
                                      body_sha256])).digest()
 
 
-def _origin(svc: Services, client_data_b64: object) -> str:
+def _origin(svc: Services, credential: Mapping[str, Any]) -> str:
     """The origin the browser reports, accepted when it is configured, or (none configured) on the RP's host."""
+    response = credential.get("response")
+    client_data_b64 = response.get("clientDataJSON") if isinstance(response, Mapping) else None
     try:
         assert isinstance(client_data_b64, str)
-        client = json.loads(base64.urlsafe_b64decode(client_data_b64 + "=" * (-len(client_data_b64) % 4)))
+        client = json.loads(base64url_to_bytes(client_data_b64))
         origin = str(client["origin"])
     except (AssertionError, ValueError, KeyError, TypeError, binascii.Error):
         raise AttestationError("the kiosk's client data is unreadable", code="kiosk_assertion_malformed") from None
@@ -123,8 +128,6 @@ def enrolment_options(svc: Services, actor: Actor, outlet_id: str, name: str) ->
                            challenge=challenge, label=name, created_at=now,
                            expires_at=now + timedelta(seconds=ENROLMENT_SECONDS))
         s.add(nonce)
-    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
-
     options = generate_registration_options(
         rp_id=svc.settings.webauthn_rp_id, rp_name="realname", user_name=f"kiosk {name}",
         user_id=hashlib.sha256(nonce.nonce.encode()).digest()[:16], challenge=challenge, timeout=120_000,
@@ -133,8 +136,7 @@ def enrolment_options(svc: Services, actor: Actor, outlet_id: str, name: str) ->
             authenticator_attachment=AuthenticatorAttachment.PLATFORM,
             resident_key=ResidentKeyRequirement.DISCOURAGED,
             user_verification=UserVerificationRequirement.DISCOURAGED),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64.urlsafe_b64decode(c + "=" * (-len(c) % 4)))
-                             for c in taken])
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in taken])
     return nonce.nonce, json.loads(options_to_json(options))
 
 
@@ -148,12 +150,12 @@ def enrol(svc: Services, actor: Actor, enrolment_id: str, credential: dict[str, 
                 or pending.expires_at < now):
             raise ConflictError("this enrolment is unknown, used or expired: start again", code="enrolment_expired")
         s.delete(pending)
-        origin = _origin(svc, (credential.get("response") or {}).get("clientDataJSON"))
+        origin = _origin(svc, credential)
         try:
             verified = verify_registration_response(
                 credential=credential, expected_challenge=pending.challenge,
                 expected_rp_id=svc.settings.webauthn_rp_id, expected_origin=origin)
-        except WebAuthnException as exc:
+        except MALFORMED as exc:
             raise AttestationError(f"the kiosk's attestation does not verify: {exc}",
                                    code="kiosk_attestation_invalid") from None
         credential_id = bytes_to_base64url(verified.credential_id)
@@ -259,14 +261,14 @@ def prove_request(svc: Services, actor: Actor, proof: KioskProof | None, *, meth
             raise AttestationError("this kiosk was revoked", code="kiosk_revoked")
         if kiosk.outlet_id != actor.outlet_id:
             raise AttestationError("this kiosk belongs to another outlet", code="kiosk_other_outlet")
-        origin = _origin(svc, (proof.assertion.get("response") or {}).get("clientDataJSON"))
+        origin = _origin(svc, proof.assertion)
         try:
             verified = verify_authentication_response(
                 credential=proof.assertion, expected_challenge=request_challenge(proof.nonce, method, path,
                                                                                  body_sha256),
                 expected_rp_id=svc.settings.webauthn_rp_id, expected_origin=origin,
                 credential_public_key=kiosk.public_key, credential_current_sign_count=kiosk.sign_count)
-        except WebAuthnException as exc:
+        except MALFORMED as exc:
             raise AttestationError(f"the kiosk's assertion does not cover this request: {exc}",
                                    code="kiosk_assertion_invalid") from None
         s.delete(nonce)

@@ -74,9 +74,9 @@ def enrol_reader(svc: Services, actor: Actor, reader_id: str, name: str, public_
                  outlet_id: str | None = None) -> CardReader:
     require(actor, "kiosks.manage")
     key = public_key_bytes(public_key)
-    reader_id, name = reader_id.strip(), name.strip()
-    if not 1 <= len(reader_id) <= 64 or not 1 <= len(name) <= 80:
-        raise BadInputError("a reader needs an id (1-64 characters) and a name (1-80)", code="bad_reader")
+    reader_id, name = attestation.checked_reader_id(reader_id, "reader_id"), name.strip()
+    if not 1 <= len(name) <= 80:
+        raise BadInputError("a reader's name is 1-80 characters", code="bad_reader")
     with svc.db.write() as s:
         if outlet_id is not None:
             outlet = s.get(Outlet, outlet_id)
