@@ -5,6 +5,7 @@
     │   ├── ImageError                 not an image, empty, truncated, unsupported pixel format
     │   │   └── ImageTooLargeError     over the byte or megapixel limit (HTTP 413)
     │   ├── NoFaceError                no usable face in an image that needs one
+    │   ├── FaceQualityError           a face unfit to compare (cut off by the border): retake, never a decision
     │   ├── DataSourceError            a pairs file / manifest / dataset folder that cannot be read
     │   ├── VideoError                 a clip that cannot be read, or holds no frames
     │   ├── ChallengeError             a liveness challenge that is expired, altered, reused or malformed
@@ -56,6 +57,15 @@ class ImageTooLargeError(ImageError):
 
 class NoFaceError(BadInputError):
     code = "no_face"
+
+
+class FaceQualityError(BadInputError):
+    """A face found but unfit to compare; ``code`` is the quality finding's (``face_cut_off``), ``photo`` says
+    which picture ("document photo" or "live photo")."""
+
+    def __init__(self, message: str, *, code: str, photo: str) -> None:
+        super().__init__(message, code=code)
+        self.photo = photo
 
 
 class DataSourceError(BadInputError):

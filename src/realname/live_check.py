@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from realname import reasons
-from realname.errors import NoFaceError
+from realname.errors import FaceQualityError, NoFaceError
 from realname.faces import FaceService
 from realname.images import BGRImage
 from realname.liveness.challenges import Action
@@ -66,6 +66,12 @@ class FaceLiveCheck:
                                 model_version, threshold_version)
         try:
             match = self.faces.compare(portrait, live.best_frame)
+        except FaceQualityError as exc:
+            if exc.photo == "live photo":  # a retake: the customer moves, nothing was decided about the face
+                return CheckOutcome("fail", [exc.code], [reasons.advice(exc.code)], True, live.score, None, None,
+                                    model_version, threshold_version)
+            return CheckOutcome("fail", ["portrait_unusable"], [exc.message], True, live.score, None, None,
+                                model_version, threshold_version)
         except NoFaceError as exc:  # its message says which photo had no usable face
             return CheckOutcome("fail", ["portrait_unusable"], [exc.message], True, live.score, None, None,
                                 model_version, threshold_version)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -111,3 +112,24 @@ def test_real_engine_compare(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.json()["decision"] == "pass", r.text
         r = c.post("/v1/faces/compare", files={"document": ("a.jpg", other), "live": ("b.jpg", same_a)})
         assert r.status_code == 200 and r.json()["decision"] == "fail", r.text
+
+
+@pytest.mark.models
+def test_a_cut_off_face_is_answered_with_the_finding_not_a_decision(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(url)
+    svc, _ = seeded(url, engine="cascade")
+    whole = cv2.imread(str(lfw_image("Abel_Pacheco", 1)))
+    document = lfw_image("Abel_Pacheco", 4).read_bytes()
+    half = jpeg_bytes(whole[:, : whole.shape[1] // 2])
+    with TestClient(create_app(svc.settings, services=svc)) as c:
+        token = c.post("/v1/auth/login", json={"username": "agent1", "password": DEMO_PASSWORD}).json()["token"]
+        c.headers["Authorization"] = f"Bearer {token}"
+        r = c.post("/v1/faces/compare", files={"document": ("a.jpg", document), "live": ("b.jpg", half)})
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "face_cut_off" and "whole face is inside the frame" in error["message"]
+        assert "decision" not in r.json()
+        r = c.post("/v1/faces/quality", files={"image": ("b.jpg", half)})
+        assert r.status_code == 200 and not r.json()["acceptable"]
+        assert "face_cut_off" in {f["code"] for f in r.json()["findings"]}

@@ -81,3 +81,27 @@ def test_no_face_at_all_fails(tmp_path: Path) -> None:
     writer.release()
     result = run_clip(clip, [Action.TURN_LEFT, Action.BLINK], None)
     assert not result.passed and "no_face" in result.reasons
+
+
+def test_the_frame_matched_against_the_portrait_holds_the_whole_face(local_engine) -> None:  # type: ignore[no-untyped-def]
+    """Frames whose face the picture's border cuts are never the best frame while a whole face was seen: the
+    compare would refuse it (a retake) although the customer stood well for most of the check."""
+    from itertools import islice
+
+    from realname.engine.quality import box_inside_share
+    from realname.liveness.session import LivenessSession
+
+    session = LivenessSession([Action.TURN_LEFT], local_engine)
+    cut = 0
+    for i, (frame, t) in enumerate(islice(read_frames(need_data(*PERSON_A)), 90)):
+        if i % 5:  # four frames in five: the picture slides right, a third of the face past its right edge
+            shifted = np.zeros_like(frame)
+            shift = int(frame.shape[1] * 0.35)
+            shifted[:, shift:] = frame[:, : frame.shape[1] - shift]
+            frame = shifted
+        features = session.feed(frame, t)
+        cut += features.box is not None and box_inside_share(*features.box, 1.0, 1.0) < 0.85
+    result = session.result()
+    session.close()
+    assert cut >= 20 and result.best_frame is not None, cut
+    assert "face_cut_off" not in {f.code for f in local_engine.quality(result.best_frame).findings}

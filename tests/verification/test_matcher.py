@@ -33,3 +33,24 @@ def test_no_face_is_a_typed_error_naming_the_side(matcher: Matcher, textured: np
         matcher.compare(textured, flat)
     with pytest.raises(NoFaceError, match="document photo"):
         matcher.compare(flat, textured)
+
+
+@pytest.mark.models
+@pytest.mark.data
+def test_half_a_face_is_a_retake_not_a_decision(local_engine) -> None:  # type: ignore[no-untyped-def]
+    """A live photo with half the face outside the picture is refused with the quality finding (the same person's
+    whole face matches); a cut document photo is named as such."""
+    from tests.support import lfw_image
+
+    from realname.errors import FaceQualityError
+    from realname.images import read_image
+
+    matcher = Matcher(local_engine, load_thresholds(), "cascade")
+    document, live = read_image(lfw_image("Al_Gore", 2)), read_image(lfw_image("Al_Gore", 1))
+    assert matcher.compare(document, live).decision is Decision.MATCH
+    half = live[:, : live.shape[1] // 2]  # LFW faces sit in the middle: this keeps their left half
+    with pytest.raises(FaceQualityError, match="live photo") as raised:
+        matcher.compare(document, half)
+    assert raised.value.code == "face_cut_off" and raised.value.photo == "live photo"
+    with pytest.raises(FaceQualityError, match="document photo"):
+        matcher.compare(half, live)

@@ -30,15 +30,18 @@ pytest.importorskip("playwright.sync_api", reason="playwright is not installed (
 
 from playwright.sync_api import Page, expect
 from tests.registry_support import prc_card
+from tests.support import need_data
 from tests.web.browser import (
     GENUINE_ACTIONS,
     TINTING_CAMERA,
     BrowserFactory,
     Shots,
     WebServer,
+    frame_at,
     login,
     new_page,
     start_web_server,
+    write_y4m,
 )
 
 from realname.operators.demo import DEMO_PASSWORD
@@ -288,6 +291,36 @@ def test_still_photo_is_refused(server: WebServer, launch: BrowserFactory,
     expect(page.locator("#fail-category")).to_have_text(category(decision["reasons"]))
     expect(page.get_by_role("button", name="重新检测")).to_be_visible()
     shot("result")
+    assert errors == []
+
+
+def test_a_face_cut_by_the_picture_edge_is_told_to_move_in(server: WebServer, launch: BrowserFactory,
+                                                          genuine_portrait: Path, tmp_path: Path) -> None:
+    """The camera shows the customer with 45% of the picture's width slid off its right edge: before the check
+    starts, the kiosk's hints (the server's live feedback on real frames) say to bring the whole face in."""
+    import numpy as np
+
+    frame = frame_at(need_data("liveness", "genuine", "person_a_turns_nods.mp4"), 0.5)
+    shifted = np.zeros_like(frame)
+    shift = int(frame.shape[1] * 0.45)
+    shifted[:, shift:] = frame[:, : frame.shape[1] - shift]
+    camera = write_y4m((shifted for _ in range(90)), tmp_path / "cut.y4m")
+    page, errors = new_page(launch(camera))
+    shot = Shots(page, "kiosk-cut-off")
+    start_registration(page, server.url, shot)
+    reader = tmp_path / "card.json"
+    portrait = base64.b64encode(genuine_portrait.read_bytes()).decode()
+    reader.write_text(json.dumps({"card": prc_card(), "portrait": portrait}, ensure_ascii=False), encoding="utf-8")
+    page.set_input_files("#reader-file", str(reader))
+    expect(page.locator("#portrait-preview")).to_be_visible()
+    page.click("#doc-submit")
+    page.click("#consent-accept")
+    expect(page.locator("#step-live")).to_be_visible()
+    hints = page.request.get(server.url + "/static/reasons.json").json()["hints"]
+    expect(page.locator("#hints")).to_contain_text(hints["face_cut_off"]["zh"], timeout=30_000)
+    shot("hint")
+    page.click("#lang")
+    expect(page.locator("#hints")).to_contain_text(hints["face_cut_off"]["en"])
     assert errors == []
 
 

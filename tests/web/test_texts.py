@@ -20,6 +20,7 @@ import realname
 from realname import reasons
 from realname.api.app import create_app
 from realname.config import Settings
+from realname.engine.quality import REFUSING
 from realname.supervision.reports import CATEGORIES
 from realname.web.routes import STATIC
 
@@ -105,9 +106,10 @@ def liveness_reasons() -> set[str]:
 
 
 def outcome_reasons() -> set[str]:
-    """The reasons of every outcome the live check gives beyond the liveness ones (live_check.py)."""
+    """The reasons of every outcome the live check gives beyond the liveness ones (live_check.py), and the quality
+    findings that make the compare refuse a live photo (its outcome carries the finding's code)."""
     module = Strings(SRC / "live_check.py")
-    found: set[str] = set()
+    found: set[str] = set(REFUSING)
     for call in calls(module, "CheckOutcome"):
         found |= module.of(argument(call, 1, "reasons"))
     return found
@@ -124,8 +126,9 @@ def test_the_code_finder_finds_the_codes() -> None:
     assert {"too_short", "turn_further", "action_missing", "not_frontal_between", "different_person",
             "light_response"} <= liveness_reasons()
     assert len(liveness_reasons()) >= 19
-    assert outcome_reasons() == {"no_face", "portrait_unusable", "face_mismatch", "match_uncertain"}
-    assert hint_codes() == {"no_face", "multiple_faces", "move_closer", "face_off_center", "too_dark", "too_bright"}
+    assert outcome_reasons() == {"no_face", "portrait_unusable", "face_mismatch", "match_uncertain", "face_cut_off"}
+    assert hint_codes() == {"no_face", "multiple_faces", "face_cut_off", "move_closer", "face_off_center", "too_dark",
+                            "too_bright"}
 
 
 def test_every_code_the_server_emits_has_both_texts() -> None:

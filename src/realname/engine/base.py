@@ -90,6 +90,10 @@ class QualityReport:
     def acceptable(self) -> bool:
         return not self.findings
 
+    def refusal(self, refusing: frozenset[str]) -> QualityFinding | None:
+        """The first finding among ``refusing`` (codes that make the face unfit to compare), if any."""
+        return next((f for f in self.findings if f.code in refusing), None)
+
 
 @runtime_checkable
 class FaceEngine(Protocol):

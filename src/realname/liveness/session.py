@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from realname import reasons
 from realname.engine.base import FaceEngine, Template
+from realname.engine.quality import QualityLimits, box_inside_share
 from realname.engine.selection import primary_face
 from realname.errors import ChallengeError, VideoError
 from realname.images import BGRImage
@@ -329,7 +330,10 @@ class LivenessSession:
             if base is None:
                 return -1e9
             eyes = 1.0 if f.blink < self.limits.actions.blink_closed_score else 0.0
-            return -_off_frontal(f, base) + 10 * eyes + 100 * f.sharpness
+            # A face cut by the border would be refused by the compare (a retake): any whole face beats it.
+            whole = 0.0 if f.box is None or box_inside_share(*f.box, 1.0, 1.0) >= QualityLimits().min_box_inside \
+                else -1000.0
+            return whole - _off_frontal(f, base) + 10 * eyes + 100 * f.sharpness
 
         return max(self._kept, key=score)
 

@@ -16,7 +16,7 @@ import numpy as np
 from realname import reasons
 from realname.context import Actor, Services
 from realname.engine.base import FaceEngine
-from realname.engine.quality import QualityLimits, brightness, face_crop
+from realname.engine.quality import QualityLimits, brightness, cut_off, face_crop
 from realname.engine.selection import primary_face, significant_faces
 from realname.errors import ConflictError, NotFoundError
 from realname.images import BGRImage
@@ -77,7 +77,9 @@ def analyse(engine: FaceEngine, image: BGRImage, limits: QualityLimits | None = 
         codes = []
         if significant_faces(faces, face) > 1:
             codes.append("multiple_faces")
-        if face.box.w < MIN_FACE_WIDTH * w:
+        if cut_off(face, w, h, lim) is not None:
+            codes.append("face_cut_off")
+        elif face.box.w < MIN_FACE_WIDTH * w:
             codes.append("move_closer")
         cx, cy = face.box.center
         if abs(cx - w / 2) > MAX_OFFSET * w or abs(cy - h / 2) > MAX_OFFSET * h:

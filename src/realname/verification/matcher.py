@@ -20,9 +20,9 @@ from enum import StrEnum
 import numpy as np
 
 from realname.engine.base import DetectedFace, FaceEngine, QualityReport, Template
-from realname.engine.quality import assess
+from realname.engine.quality import REFUSING, assess
 from realname.engine.selection import primary_face
-from realname.errors import NoFaceError
+from realname.errors import FaceQualityError, NoFaceError
 from realname.images import BGRImage
 from realname.verification.scoring import STRATEGY_MODELS, combine, needs_second
 from realname.verification.thresholds import OperatingPoint, StrategyName, Thresholds
@@ -97,6 +97,10 @@ class Matcher:
         quality = assess(image, faces, face, getattr(self.engine, "limits", None))
         if face is None:
             raise NoFaceError(f"no face found in the {what}: {quality.findings[0].message}")
+        refused = quality.refusal(REFUSING)
+        if refused is not None:  # half a face scores like another person's: ask for a retake instead
+            raise FaceQualityError(f"the {what} cannot be compared: {refused.message}", code=refused.code,
+                                   photo=what)
         return FaceSide(image, faces, face, quality, seconds=time.perf_counter() - t0)
 
     def template(self, side: FaceSide, model: str) -> Template:

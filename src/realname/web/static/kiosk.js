@@ -513,12 +513,14 @@ const CATEGORY = {
   light: ["light_response"],
   action: ["action_missing", "turn_further", "action_too_slow", "not_frontal_between"],
   mismatch: ["face_mismatch"],
+  // Half a face is not compared at all: the customer moves and retakes (no decision about the face was made).
+  framing: ["face_cut_off"],
 };
 
 // The one plain-words category the counter shows for a failure (never a score). A suspected attack outranks the
 // light, which outranks a missed action (a replay also misses its timing), a face mismatch and capture problems.
 function failureCategory(reasons) {
-  for (const cat of ["attack", "light", "action", "mismatch"]) {
+  for (const cat of ["attack", "light", "action", "mismatch", "framing"]) {
     if ((reasons || []).some((r) => CATEGORY[cat].includes(r))) return cat;
   }
   return "capture";
