@@ -43,3 +43,16 @@ def test_the_readmes_settings_table_names_every_setting() -> None:
         factory = field.default_factory
         nested = isinstance(factory, type) and issubclass(factory, BaseModel)  # a group, not a list
         assert (env + "__" if nested else env) in named, f"{env} is not in the README's settings table"
+
+
+def test_dlib_alone_decides_only_with_the_operators_own_calibration(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="unsafe on East-Asian faces"):
+        Settings(engine="dlib")
+    own = tmp_path / "thresholds.json"
+    assert Settings(engine="dlib", thresholds_file=own).engine == "dlib"
+    assert Settings(engine="cascade").engine == "cascade"  # dlib stays a component of the cascade and fusion
+    result = CliRunner().invoke(app, ["compare", str(own), str(own), "--engine", "dlib"])
+    assert result.exit_code == 1 and "realname calibrate" in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("REALNAME_ENGINE", "dlib")
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2 and "unsafe on East-Asian faces" in result.output

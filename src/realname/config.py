@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     fixed_challenge: str | None = Field(None, description="tests only: actions every challenge asks for")
 
     @model_validator(mode="after")
+    def _dlib_alone_only_when_calibrated_here(self) -> Settings:
+        # dlib alone at thresholds calibrated on LFW is unsafe on East-Asian faces (EER 6.3-9.5% on the subgroup
+        # against 1.3% on LFW): as a decision engine it needs the operator's own calibration. The cascade and the
+        # fusion keep it as one of their components.
+        if self.engine == "dlib" and self.thresholds_file is None:
+            raise ValueError("REALNAME_ENGINE=dlib decides with dlib alone, which is unsafe on East-Asian faces at the "
+                             "packaged (LFW) thresholds: calibrate on your own customers' pairs (realname calibrate "
+                             "PAIRS --out thresholds.json) and set REALNAME_THRESHOLDS_FILE, or use cascade")
+        return self
+
+    @model_validator(mode="after")
     def _fixed_challenge_only_in_tests(self) -> Settings:
         if self.fixed_challenge and not self.test_mode:
             raise ValueError("REALNAME_FIXED_CHALLENGE is for tests only: it needs REALNAME_TEST_MODE=1 and must never "

@@ -6,7 +6,9 @@ the service (and the app) is instant.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from typing import Any
 
@@ -14,8 +16,12 @@ from realname.config import Settings
 from realname.engine import build_engine
 from realname.engine.base import FaceEngine, QualityReport
 from realname.images import BGRImage, decode_image
-from realname.verification.matcher import Matcher, MatchResult
+from realname.verification.matcher import FaceSide, Matcher, MatchResult
 from realname.verification.thresholds import StrategyName, Thresholds, load_thresholds
+
+# Document portraits whose face and templates are kept in memory between captures of a verification (a retake
+# compares the same portrait again). Small: a counter handles one customer at a time.
+PORTRAITS_KEPT = 64
 
 
 class FaceService:
@@ -23,6 +29,8 @@ class FaceService:
         self.settings = settings
         self._engine = engine
         self._lock = threading.Lock()
+        self._portraits: OrderedDict[bytes, FaceSide] = OrderedDict()
+        self._portraits_lock = threading.Lock()
 
     @cached_property
     def engine(self) -> FaceEngine:
@@ -45,8 +53,24 @@ class FaceService:
         return decode_image(data, name=name, max_bytes=self.settings.max_upload_bytes,
                             max_pixels=self.settings.max_image_pixels)
 
-    def compare(self, document: BGRImage, live: BGRImage) -> MatchResult:
+    def compare(self, document: BGRImage | FaceSide, live: BGRImage) -> MatchResult:
         return self.matcher.compare(document, live)
+
+    def document_side(self, portrait: BGRImage) -> FaceSide:
+        """The portrait's face and templates, found once for as long as it is among the last ``PORTRAITS_KEPT``
+        portraits compared (keyed by a digest of its pixels; nothing is written anywhere)."""
+        key = hashlib.sha256(portrait.tobytes()).digest() + repr(portrait.shape).encode()
+        with self._portraits_lock:
+            side = self._portraits.get(key)
+            if side is not None:
+                self._portraits.move_to_end(key)
+                return side
+        side = self.matcher.side(portrait, "document photo")  # outside the lock: other counters go on
+        with self._portraits_lock:
+            self._portraits[key] = side
+            while len(self._portraits) > PORTRAITS_KEPT:
+                self._portraits.popitem(last=False)
+        return side
 
     def quality(self, image: BGRImage) -> QualityReport:
         return self.engine.quality(image)

@@ -65,7 +65,7 @@ class FaceLiveCheck:
             return CheckOutcome("fail", live.reasons or ["no_face"], live.advice, False, live.score, None, None,
                                 model_version, threshold_version)
         try:
-            match = self.faces.compare(portrait, live.best_frame)
+            match = self.faces.compare(self.faces.document_side(portrait), live.best_frame)
         except FaceQualityError as exc:
             if exc.photo == "live photo":  # a retake: the customer moves, nothing was decided about the face
                 return CheckOutcome("fail", [exc.code], [reasons.advice(exc.code)], True, live.score, None, None,
@@ -79,9 +79,8 @@ class FaceLiveCheck:
         codes = [] if decision == "pass" else ["face_mismatch" if decision == "fail" else "match_uncertain"]
         advice = [reasons.advice(c) for c in codes]
         template = None
-        if keep_template and decision == "pass":
-            matcher = self.faces.matcher
-            template = [float(x) for x in matcher.template(matcher.side(live.best_frame, "live photo"), "sface").vector]
+        if keep_template and decision == "pass" and match.live_side is not None:
+            template = [float(x) for x in self.faces.matcher.template(match.live_side, "sface").vector]
         return CheckOutcome(decision, codes, advice, True, live.score, match.decision.value, match.score,
                             model_version, threshold_version, template)
 

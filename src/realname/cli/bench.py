@@ -64,20 +64,24 @@ def pairs_cmd(
 
 
 def _print_report(report: dict) -> None:  # type: ignore[type-arg]
-    fta = report["failures_to_acquire"]
+    fta, refused = report["failures_to_acquire"], report["quality_refusals"]
     title = (f"{report['source']}{' (idchip)' if report['degrade'] else ''}: {report['pairs']['genuine']} "
-             f"genuine + {report['pairs']['impostor']} impostor pairs, {fta['images']} images without a face")
+             f"genuine + {report['pairs']['impostor']} impostor pairs, {fta['images']} images without a face, "
+             f"{refused['pairs']} pairs refused for quality ({refused['rate'] * 100:.2f}%)")
     table = Table(title=title)
-    for col in ("engine", "accuracy", "EER", "TAR@1e-2", "TAR@1e-3", "TAR@1e-4", "ms/image",
+    for col in ("engine", "pairs", "accuracy", "EER", "TAR@1e-2", "TAR@1e-3", "TAR@1e-4", "ms/image",
                 "FMR@thr", "FNMR@thr"):
         table.add_column(col, justify="right")
     for name, r in report["strategies"].items():
-        t = r["tar_at_far"]
-        p = r["at_packaged_threshold"]
-        table.add_row(name, f"{r['accuracy_mean'] * 100:.2f}±{r['accuracy_std'] * 100:.2f}%",
-                      f"{r['eer'] * 100:.2f}%", *(f"{t[k] * 100:.2f}%" for k in ("0.01", "0.001", "0.0001")),
-                      f"{r['median_ms_per_image']:.1f}" if r["median_ms_per_image"] else "-",
-                      f"{p['false_match_rate'] * 100:.3f}%", f"{p['false_non_match_rate'] * 100:.2f}%")
+        for which, f in (("all", r), ("accepted", r["accepted_pairs"])):
+            t = f["tar_at_far"]
+            p = f["at_packaged_threshold"]
+            ms = r["median_ms_per_image"]
+            table.add_row(name if which == "all" else "", which,
+                          f"{f['accuracy_mean'] * 100:.2f}±{f['accuracy_std'] * 100:.2f}%",
+                          f"{f['eer'] * 100:.2f}%", *(f"{t[k] * 100:.2f}%" for k in ("0.01", "0.001", "0.0001")),
+                          f"{ms:.1f}" if ms and which == "all" else "",
+                          f"{p['false_match_rate'] * 100:.3f}%", f"{p['false_non_match_rate'] * 100:.2f}%")
     out.print(table)
 
 

@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from realname.config import Settings
-from realname.errors import BadInputError, RealnameError
+from realname.errors import BadInputError, ConfigError, RealnameError
 
 EXIT_BAD_INPUT = 2
 # Piped output (CI logs, files) gets a wide fixed width so report tables are not squeezed to 80 columns.
@@ -21,7 +22,12 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def settings(**overrides: Any) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """The environment's settings with the command line's options; a setting that breaks a rule is a ConfigError
+    (its message, not a validation traceback)."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from None
 
 
 def fail(exc: RealnameError) -> NoReturn:

@@ -34,6 +34,17 @@ class PairCosines:
     left: list[Extracted]
     right: list[Extracted]
 
+    @property
+    def accepted(self) -> npt.NDArray[np.bool_]:
+        """Pairs neither of whose images the compare refuses for quality (what a customer at a kiosk meets;
+        a refused picture is retaken there, not decided)."""
+        return np.array([a.refused is None and b.refused is None for a, b in zip(self.left, self.right, strict=True)])
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> PairCosines:
+        idx = np.flatnonzero(keep)
+        return PairCosines({m: v[keep] for m, v in self.cos.items()}, self.same[keep], self.folds[keep],
+                           [self.left[i] for i in idx], [self.right[i] for i in idx])
+
 
 def pair_cosines(pairs: PairSet, extracted: dict[tuple[Path, bool], Extracted], degrade: bool) -> PairCosines:
     left = [extracted[(p.left, False)] for p in pairs.pairs]
@@ -69,21 +80,20 @@ def latencies(pc: PairCosines, th: Thresholds, strategy: StrategyName) -> list[f
     return out
 
 
-def strategy_report(pc: PairCosines, th: Thresholds, strategy: StrategyName) -> dict[str, Any]:
+def accuracy_figures(pc: PairCosines, th: Thresholds, strategy: StrategyName) -> dict[str, Any]:
+    """Accuracy (10-fold), EER, TAR at the FARs and the packaged threshold's rates, on the pairs in ``pc``."""
     scores = combine(th, strategy, pc.cos)
     folds = metrics.tenfold_accuracy(scores, pc.same, pc.folds)
-    lat = latencies(pc, th, strategy)
     point = th.point(strategy)
     decisions = [decide(float(s), point).value for s in scores]
     gen = [d for d, s in zip(decisions, pc.same, strict=True) if s]
     imp = [d for d, s in zip(decisions, pc.same, strict=True) if not s]
-    report: dict[str, Any] = {
+    return {
         "accuracy_mean": folds.mean,
         "accuracy_std": folds.std,
         "fold_accuracies": folds.accuracies,
         "eer": metrics.eer(scores, pc.same),
         "tar_at_far": {f"{far:g}": metrics.tar_at_far(scores, pc.same, far)[0] for far in FARS},
-        "median_ms_per_image": statistics.median(lat) if lat else None,
         "at_packaged_threshold": {
             "threshold": point.threshold,
             "false_match_rate": imp.count("match") / max(len(imp), 1),
@@ -91,6 +101,14 @@ def strategy_report(pc: PairCosines, th: Thresholds, strategy: StrategyName) -> 
             "review_rate": (gen.count("review") + imp.count("review")) / max(len(decisions), 1),
         },
     }
+
+
+def strategy_report(pc: PairCosines, th: Thresholds, strategy: StrategyName) -> dict[str, Any]:
+    """All pairs' figures, and the same on the pairs the compare accepts (``accepted_pairs``)."""
+    report = accuracy_figures(pc, th, strategy)
+    lat = latencies(pc, th, strategy)
+    report["median_ms_per_image"] = statistics.median(lat) if lat else None
+    report["accepted_pairs"] = accuracy_figures(pc.subset(pc.accepted), th, strategy)
     if strategy == "cascade":
         report["second_stage_share"] = float(np.mean(needs_second(th, pc.cos["sface"])))
     return report
@@ -109,6 +127,17 @@ def run_report(pairs: PairSet, extracted: dict[tuple[Path, bool], Extracted], th
             "images": sum(not e.acquired for e in images.values()),
             "pairs": int(np.sum(~np.isfinite(pc.cos["sface"]))),
             "note": "a pair with a face not found counts as a rejection at every threshold, never dropped",
+        },
+        "quality_refusals": {
+            "images": sum(e.refused is not None for e in images.values()),
+            "pairs": int(np.sum(~pc.accepted)),
+            "rate": float(np.mean(~pc.accepted)) if len(pc.same) else 0.0,
+            "genuine_pairs": int(np.sum(~pc.accepted & pc.same)),
+            "impostor_pairs": int(np.sum(~pc.accepted & ~pc.same)),
+            "by_finding": {code: sum(e.refused == code for e in images.values())
+                           for code in sorted({e.refused for e in images.values() if e.refused})},
+            "note": "images the compare refuses (a face cut off by the border): a retake at a kiosk, not a "
+                    "decision; counted apart from failures to acquire. accepted_pairs: figures without them",
         },
         "thresholds": th.provenance.model_dump(),
         "strategies": {s: strategy_report(pc, th, s) for s in strategies},

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from realname.engine.base import FaceEngine, Template
+from realname.engine.quality import REFUSING, assess
 from realname.engine.selection import primary_face
 from realname.errors import RealnameError
 from realname.evaluation.degrade import idchip
@@ -28,6 +29,7 @@ class Extracted:
     detect_s: float = 0.0
     model_s: dict[str, float] = field(default_factory=dict)
     error: str | None = None  # why no template: a failure to acquire
+    refused: str | None = None  # the quality finding that makes the compare refuse this image (a retake)
 
     @property
     def acquired(self) -> bool:
@@ -50,6 +52,9 @@ def extract_one(engine: FaceEngine, path: Path, degrade: bool) -> Extracted:
     if face is None:
         out.error = "no face found"
         return out
+    # What the compare would answer before any template: a refusal (face_cut_off) is a retake at a kiosk.
+    refused = assess(image, faces, face, getattr(engine, "limits", None)).refusal(REFUSING)
+    out.refused = refused.code if refused is not None else None
     for model in engine.models:
         t0 = time.perf_counter()
         out.templates[model] = engine.embed(image, face, model)

@@ -81,6 +81,8 @@ class MatchResult:
     document: QualityReport
     live: QualityReport
     seconds: float
+    # The live side as compared (its templates so far), so a caller that keeps a template does not redo the work.
+    live_side: FaceSide | None = field(default=None, repr=False, compare=False)
 
 
 class Matcher:
@@ -136,9 +138,11 @@ class Matcher:
     def _tta(self, side: FaceSide) -> Template:
         return tta(self.template(side, "sface"), self.template(side, "sface_mirror"))
 
-    def compare(self, document: BGRImage, live: BGRImage) -> MatchResult:
+    def compare(self, document: BGRImage | FaceSide, live: BGRImage) -> MatchResult:
+        """``document``: the portrait, or its side from :meth:`side` (a verification compares the same portrait
+        with each capture: its face and templates are found once; templates the cascade adds are kept on it)."""
         t0 = time.perf_counter()
-        doc = self.side(document, "document photo")
+        doc = document if isinstance(document, FaceSide) else self.side(document, "document photo")
         cam = self.side(live, "live photo")
         s = self.score(doc, cam)
         if not math.isfinite(s.value):
@@ -153,4 +157,5 @@ class Matcher:
             document=doc.quality,
             live=cam.quality,
             seconds=time.perf_counter() - t0,
+            live_side=cam,
         )
