@@ -134,6 +134,11 @@ def condition(pairs: PairSet, images: list[Path], extracted: dict[tuple[Path, bo
         scores = combine(th, s, cos)
         strategies[s] = group_report(rates_by_group(scores, same, labels, t), t, compare_fmr=SAME_SEX)
         strategies[s]["errors_by_people"] = who_erred(scores >= t, same, labels, pair_people)
+        # What the shipped rule does with them: scores in the review band go to a supervisor; only those
+        # above it pass outright.
+        high = th.point(s).review_high
+        strategies[s]["impostors_past_review_band"] = {
+            g: int(np.sum((scores >= high) & ~same & (np.asarray(labels) == g))) for g in sorted(set(labels))}
     return {
         "degrade": "idchip" if degrade else None,
         "pairs": {"genuine": int(same.sum()), "impostor": int((~same).sum())},
@@ -167,7 +172,8 @@ def markdown(report: dict[str, Any], strategy: str = "cascade") -> str:
             if e["false_match_identity_pairs"]:
                 top = ", ".join(f"{k} ({n})" for k, n in e["top_false_match_identity_pairs"][:3])
                 notes.append(f"- {label}, {g}: the false matches come from {e['false_match_identity_pairs']} of "
-                             f"{e['identity_pairs']} pairs of people; most: {top}")
+                             f"{e['identity_pairs']} pairs of people (most: {top}); above the review band, "
+                             f"so passed without a supervisor: {r['impostors_past_review_band'][g]}")
             if e["false_non_match_people"]:
                 who = ", ".join(f"{k} ({n})" for k, n in e["false_non_match_people"].items())
                 notes.append(f"- {label}, {g}: the false non-matches are {who}")
