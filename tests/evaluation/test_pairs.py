@@ -179,6 +179,32 @@ def test_csv_extra_columns_any_order(tmp_path: Path) -> None:
     assert (pair.left.name, pair.right.name, pair.same, pair.fold) == ("l.jpg", "r.jpg", True, 0)
 
 
+def test_csv_without_group_column_has_no_groups(tmp_path: Path) -> None:
+    ps = load_csv(write_csv(tmp_path / "p.csv", "left,right,same\na.jpg,b.jpg,1\na.jpg,c.jpg,0\n"))
+    assert [p.group for p in ps.pairs] == [None, None] and not ps.grouped
+
+
+def test_csv_group_column(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", "left,right,same,group\na.jpg,b.jpg,1, female \n"
+                                         "a.jpg,c.jpg,0,female-male\nd.jpg,e.jpg,1,male\n")
+    ps = load_csv(path)
+    assert ps.grouped
+    assert [(p.same, p.group) for p in ps.pairs] == [(True, "female"), (False, "female-male"), (True, "male")]
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_csv_empty_group(tmp_path: Path, value: str) -> None:
+    path = write_csv(tmp_path / "p.csv", f"left,right,same,group\na.jpg,b.jpg,1,F\na.jpg,c.jpg,0,{value}\n")
+    with pytest.raises(DataSourceError, match="row 3: empty group"):
+        load_csv(path)
+
+
+def test_csv_row_short_of_its_group(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", "left,right,same,group\na.jpg,b.jpg,1\n")
+    with pytest.raises(DataSourceError, match="row 2: empty group"):
+        load_csv(path)
+
+
 def test_csv_bad_same_value(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "p.csv", "left,right,same\na.jpg,b.jpg,1\na.jpg,c.jpg,maybe\n")
     with pytest.raises(DataSourceError, match=r"row 3: same='maybe'"):

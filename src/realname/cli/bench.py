@@ -87,7 +87,8 @@ def _print_report(report: dict) -> None:  # type: ignore[type-arg]
 
 def calibrate_cmd(
     source: Annotated[Path, typer.Argument(help="LFW folder (uses pairsDevTrain.txt), identity folders, or "
-                                                "a CSV with left,right,same")],
+                                                "a CSV with left,right,same[,group]; with a group column, "
+                                                "FMR and FNMR per group go to <out>.groups.json")],
     out_file: Annotated[Path, typer.Option("--out", help="thresholds file to write")],
     fmr: Annotated[float, typer.Option(help="target false-match rate")] = 1e-4,
     sface_weight: Annotated[float, typer.Option(help="SFace's share of the fused score")] = 0.7,
@@ -98,6 +99,7 @@ def calibrate_cmd(
 ) -> None:
     """Calibrate the thresholds for a target false-match rate on your own pairs."""
     from realname.evaluation.calibrate import calibrate
+    from realname.evaluation.groups import write_group_report
     from realname.evaluation.pairs import load_source
     from realname.verification.thresholds import save_thresholds
 
@@ -113,6 +115,8 @@ def calibrate_cmd(
                        sface_weight=sface_weight)
         out_file.parent.mkdir(parents=True, exist_ok=True)
         save_thresholds(th, out_file)
+        by_group = (write_group_report(pairs, extracted, th, False, out_file.with_suffix(".groups.json"))
+                    if pairs.grouped else None)
     table = Table(title=f"calibrated for FMR {fmr:g} on {th.provenance.genuine_pairs} genuine / "
                         f"{th.provenance.impostor_pairs} impostor pairs")
     for col in ("engine", "threshold", "review band", "FMR", "FNMR"):
@@ -122,6 +126,9 @@ def calibrate_cmd(
                       f"{p.measured_fmr:.2e}", f"{p.measured_fnmr * 100:.2f}%")
     out.print(table)
     err.print(f"wrote {out_file}")
+    if by_group is not None:
+        _print_groups(by_group)
+        err.print(f"wrote {out_file.with_suffix('.groups.json')}")
 
 
 Cosines = dict[str, npt.NDArray[np.float64]]
@@ -151,3 +158,50 @@ def _calibration_scores(pairs: PairSet, extracted: dict[tuple[Path, bool], Extra
     fta = {m: impostor[m][~np.isfinite(impostor[m])] for m in impostor}
     impostor = {m: np.concatenate([mats[m], fta[m]]) for m in mats}
     return genuine, impostor, f"listed genuine pairs; impostors = all {int(cross.sum())} cross-identity pairs"
+
+
+@app.command("groups")
+def groups_cmd(
+    source: Annotated[Path, typer.Argument(help="CSV with left,right,same,group (paths relative to the CSV)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="where groups.json goes")],
+    thresholds: Annotated[Path | None, typer.Option(help="thresholds file (default: packaged)")] = None,
+    degrade: Annotated[str | None, typer.Option(help="idchip: make the second image of each pair an "
+                                                        "ID-chip-like 102x126 JPEG portrait")] = None,
+    workers: Annotated[int | None, typer.Option(help="processes (default: up to 2)")] = None,
+) -> None:
+    """FMR and FNMR per group at a thresholds file's operating points, and the worst/best group ratio."""
+    from realname.evaluation.groups import write_group_report
+    from realname.evaluation.pairs import load_csv
+    from realname.verification.thresholds import load_thresholds
+
+    with errors_as_exit():
+        if degrade not in (None, "idchip"):
+            raise DataSourceError(f"--degrade {degrade!r}: the only degradation is 'idchip'")
+        if not source.is_file():
+            raise DataSourceError(f"{source}: not a file; per-group rates need a CSV with a group column")
+        pairs = load_csv(source)
+        if not pairs.grouped:
+            raise DataSourceError(f"{source}: no group column; expected left,right,same,group")
+        th = load_thresholds(thresholds)
+        extracted = _extract(pairs, degrade == "idchip", workers)
+        by_group = write_group_report(pairs, extracted, th, degrade == "idchip", out_dir / "groups.json")
+    _print_groups(by_group)
+    err.print(f"wrote {out_dir / 'groups.json'}")
+
+
+def _print_groups(report: dict, strategy: str = "cascade") -> None:  # type: ignore[type-arg]
+    from realname.evaluation.groups import rate_cell
+
+    r = report["strategies"][strategy]
+    table = Table(title=f"{report['source']}{' (idchip)' if report['degrade'] else ''}: {strategy} per group at "
+                        f"threshold {r['threshold']:.4f}, 95% intervals")
+    for col in ("group", "FMR [95% CI] (false matches/impostor pairs)",
+                "FNMR [95% CI] (false non-matches/genuine pairs)"):
+        table.add_column(col, justify="right")
+    for g, v in r["groups"].items():
+        table.add_row(g, rate_cell(v["fmr"]), rate_cell(v["fnmr"]))
+    out.print(table)
+    for kind in ("fmr", "fnmr"):
+        d = r["differential"][kind]
+        out.print(f"{kind.upper()} worst/best group: {d['text'] if d else 'n/a (fewer than two groups with pairs)'}",
+                  highlight=False)

@@ -3,7 +3,9 @@
 - An LFW folder (``pairs.txt`` beside ``lfw-deepfunneled/`` or ``lfw/``): the standard View 2 protocol,
   10 folds of 300 genuine + 300 impostor pairs. ``pairsDevTrain.txt``/``pairsDevTest.txt`` (View 1) can be
   named instead with ``protocol``.
-- A CSV with columns ``left,right,same`` (paths relative to the CSV); fold = row index mod 10.
+- A CSV with columns ``left,right,same`` (paths relative to the CSV); fold = row index mod 10. An optional
+  ``group`` column names each pair's group (sex, age band, region: whatever the operator measures by), for
+  per-group error rates (:mod:`realname.evaluation.groups`); when the column is there, every row needs one.
 - A folder of identity folders (ORL's ``s1/ ... s40/``), or an LFW folder with an identities list: genuine
   pairs within each identity (at most ``per_identity``) and as many impostor pairs between identities,
   drawn with a fixed seed so the set is the same on every run; fold = row index mod 10.
@@ -28,6 +30,7 @@ class Pair:
     right: Path
     same: bool
     fold: int
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class PairSet:
     @property
     def impostor(self) -> int:
         return len(self.pairs) - self.genuine
+
+    @property
+    def grouped(self) -> bool:
+        return any(p.group is not None for p in self.pairs)
 
 
 def _lfw_images_dir(root: Path) -> Path:
@@ -94,13 +101,19 @@ def load_csv(path: Path) -> PairSet:
             if missing:
                 raise DataSourceError(f"{path}: missing column(s) {', '.join(sorted(missing))}; "
                                       "expected left,right,same")
+            has_group = "group" in (reader.fieldnames or [])
             out = []
             for i, row in enumerate(reader):
                 same = (row["same"] or "").strip().lower()
                 if same not in {"1", "0", "true", "false", "yes", "no"}:
                     raise DataSourceError(f"{path}, row {i + 2}: same={row['same']!r}, expected 1 or 0")
+                group = (row["group"] or "").strip() if has_group else None
+                if group == "":
+                    # A pair without a group would silently drop out of every group's rates.
+                    raise DataSourceError(f"{path}, row {i + 2}: empty group; with a group column, every "
+                                          "pair needs a group")
                 out.append(Pair(base / row["left"], base / row["right"],
-                                same in {"1", "true", "yes"}, i % 10))
+                                same in {"1", "true", "yes"}, i % 10, group))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataSourceError(f"{path}: cannot read as CSV ({exc})") from None
     if not out:
