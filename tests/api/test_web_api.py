@@ -266,7 +266,10 @@ def test_feedback_hints_for_framing() -> None:
 
         def detect(self, image: Any) -> list[DetectedFace]:
             h, w = image.shape[:2]
-            return [DetectedFace(Box(x * w, y * h, bw * w, bh * h), np.zeros((5, 2), np.float32), 0.9)
+            # Eyes, nose and mouth corners where a frontal face has them inside its box.
+            rel = np.array([(0.3, 0.4), (0.7, 0.4), (0.5, 0.6), (0.35, 0.8), (0.65, 0.8)], np.float32)
+            return [DetectedFace(Box(x * w, y * h, bw * w, bh * h),
+                                 (rel * np.array([bw * w, bh * h]) + np.array([x * w, y * h])).astype(np.float32), 0.9)
                     for x, y, bw, bh in self.boxes]
 
     img = cv2.imdecode(np.frombuffer(textured(), np.uint8), cv2.IMREAD_COLOR)
@@ -279,6 +282,7 @@ def test_feedback_hints_for_framing() -> None:
     assert codes((0.0, 0.2, 0.3, 0.5)) == ["face_off_center"]
     assert codes((0.2, 0.2, 0.3, 0.5), (0.62, 0.25, 0.3, 0.45)) == ["multiple_faces"]
     assert codes() == ["no_face"]
+    assert codes((-0.15, 0.2, 0.4, 0.6)) == ["face_cut_off", "face_off_center"]  # part of it past the left edge
 
 
 # --- receipt -----------------------------------------------------------------------------------------------------
