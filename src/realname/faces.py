@@ -13,7 +13,9 @@ from typing import Any
 from realname.config import Settings
 from realname.engine import build_engine
 from realname.engine.base import FaceEngine, QualityReport
+from realname.errors import NoFaceError
 from realname.images import BGRImage, decode_image
+from realname.operations import metrics
 from realname.verification.matcher import Matcher, MatchResult
 from realname.verification.thresholds import StrategyName, Thresholds, load_thresholds
 
@@ -46,7 +48,13 @@ class FaceService:
                             max_pixels=self.settings.max_image_pixels)
 
     def compare(self, document: BGRImage, live: BGRImage) -> MatchResult:
-        return self.matcher.compare(document, live)
+        matcher = self.matcher  # built (models loaded) outside the timing: that is start-up, not a comparison
+        try:
+            with metrics.timed(metrics.metrics().compare):
+                return matcher.compare(document, live)
+        except NoFaceError:
+            metrics.count_failure_to_acquire("compare")
+            raise
 
     def quality(self, image: BGRImage) -> QualityReport:
         return self.engine.quality(image)

@@ -18,7 +18,7 @@ from realname.privacy.fields import FieldCipher
 from realname.privacy.keyring import KEYRING_ENV, Keyring
 from realname.registry.tables import FaceTemplate, Person, Verification
 
-_TEXT_FIELDS = (("number_enc", "person.number"), ("name_enc", "person.name"), ("address_enc", "person.address"),
+TEXT_FIELDS = (("number_enc", "person.number"), ("name_enc", "person.name"), ("address_enc", "person.address"),
                 ("birth_date_enc", "person.birth_date"))
 
 
@@ -40,7 +40,7 @@ def rotate_keys(svc: Services, keyring_path: Path, actor: Actor = SYSTEM) -> tup
         new_ring.save(keyring_path)  # saved before re-encrypting: a crash leaves values that still decrypt
         new = FieldCipher(new_ring)
         for person in s.execute(select(Person)).scalars():
-            for attr, context in _TEXT_FIELDS:
+            for attr, context in TEXT_FIELDS:
                 token = getattr(person, attr)
                 if token:
                     setattr(person, attr, new.encrypt(old.decrypt(token, context=context), context=context))

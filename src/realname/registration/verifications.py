@@ -44,6 +44,7 @@ from realname.liveness.challenges import Action, parse_actions, random_actions
 from realname.liveness.light import Flash, Shown, random_flashes
 from realname.liveness.light import decode as decode_flashes
 from realname.liveness.light import encode as encode_flashes
+from realname.operations import metrics
 from realname.operators.admin import get_operator_settings
 from realname.operators.auth import require
 from realname.operators.readers import check_document
@@ -51,6 +52,9 @@ from realname.registration.people import doc_index, upsert_person
 from realname.registry.db import rowcount
 from realname.registry.states import VerificationDecision, VerificationStatus
 from realname.registry.tables import Consent, FaceTemplate, Outlet, Person, User, Verification
+
+# Live-check reasons that are failures to acquire (no usable face in the frames, or in the document portrait).
+NO_FACE_REASONS = frozenset({"no_face", "portrait_unusable"})
 
 Purpose = Literal["register", "lookup", "reverify"]
 
@@ -253,7 +257,8 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str, frames: It
                             name="portrait", max_bytes=svc.settings.max_portrait_bytes,
                             max_pixels=svc.settings.max_portrait_pixels)
     try:
-        outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep, light=light)
+        with metrics.timed(metrics.metrics().live_check):
+            outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep, light=light)
     except BaseException:
         # Bad frames (an unreadable upload) change nothing: the session goes back to capturing.
         with svc.db.write() as s:
@@ -302,6 +307,9 @@ def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: C
                         "light_check": v.challenge_flash is not None,
                         "person": v.person_id, "model_version": outcome.model_version,
                         "threshold_version": outcome.threshold_version, "kiosk": actor.kiosk_id})
+    metrics.count_decision(outcome.decision, outcome.reasons)  # after the commit: only decisions on record count
+    for code in set(outcome.reasons) & NO_FACE_REASONS:
+        metrics.count_failure_to_acquire(code)
     return v
 
 
