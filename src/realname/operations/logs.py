@@ -77,6 +77,7 @@ def configure(level: int = logging.INFO) -> None:
     # uvicorn's access line has the raw path with its query string (a search by document number would be
     # logged); the request log of realname.operations.requests replaces it with the route template.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the readiness probe's migration check, every poll
 
 
 def event(name: str, level: int = logging.INFO, *, exc: BaseException | None = None, **fields: Any) -> None:
