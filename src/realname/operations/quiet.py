@@ -1,4 +1,5 @@
-"""The one place that keeps native libraries' chatter off the terminal and out of the service's log.
+"""The one place that keeps native libraries' chatter off the terminal and out of the service's log (MediaPipe's
+TensorFlow Lite and absl, FFmpeg and OpenCV).
 
 MediaPipe's TensorFlow Lite and absl write from C++ straight to file descriptor 2 ("INFO: Created TensorFlow
 Lite XNNPACK delegate for CPU.", "W0000 ... inference_feedback_manager.cc ..."): Python's logging never sees
@@ -16,7 +17,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3", "ABSL_MIN_LOG_LEVEL": "2"}
+# glog/absl/TensorFlow below errors; FFmpeg inside OpenCV quiet (AV_LOG_QUIET: "moov atom not found" for a bad
+# upload is the caller's error, answered with a code, not the service's), OpenCV's own warnings off. FFmpeg's level
+# is read when the first video is opened; OpenCV's own when cv2 is imported (else set below).
+_ENV = {"GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3", "ABSL_MIN_LOG_LEVEL": "2",
+        "OPENCV_FFMPEG_LOGLEVEL": "-8", "OPENCV_LOG_LEVEL": "ERROR"}
 _lock = threading.Lock()
 _depth = 0
 _saved: int | None = None
@@ -30,6 +35,9 @@ def set_verbose(verbose: bool) -> None:
     if not verbose:
         for name, value in _ENV.items():
             os.environ.setdefault(name, value)
+        cv2 = sys.modules.get("cv2")
+        if cv2 is not None:  # imported already, so it has read OPENCV_LOG_LEVEL: 2 is ERROR
+            cv2.setLogLevel(2)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import logging
 import time
 from typing import Any
 
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from realname.operations import logs, metrics
@@ -22,9 +23,15 @@ _ACTOR_FIELDS = ("user_id", "operator_id", "outlet_id", "kiosk_id")
 
 def route_of(scope: Scope) -> str:
     """The matched route's template (``/v1/verifications/{verification_id}``), never the raw path: bounded label
-    values for the metrics, and no ids or search terms in the path of a log line."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    values for the metrics, and no ids or search terms in the path of a log line. A request answered before
+    routing (a body over its limit) is matched here."""
+    path = getattr(scope.get("route"), "path", None)
+    if not path:
+        app = scope.get("app")
+        for route in getattr(getattr(app, "router", None), "routes", ()):
+            if route.matches(scope)[0] != Match.NONE:
+                path = getattr(route, "path", None)
+                break
     return str(path) if path else "unmatched"
 
 
