@@ -77,9 +77,9 @@ def doctor_cmd(as_json: JsonOpt = False) -> None:
         _json({"ok": not problems, "findings": [dataclasses.asdict(f) for f in findings]})
     else:
         for f in findings:
-            mark = "[green]ok[/]" if f.ok else ("[red]problem[/]" if f.required else "[yellow]missing[/]")
-            out.print(f"{mark:>20} {escape(f.part)}: {escape(f.detail)}", highlight=False)
+            mark = "[green]     ok[/]" if f.ok else ("[red]problem[/]" if f.required else "[yellow]missing[/]")
+            out.print(f"{mark} {escape(f.part)}: {escape(f.detail)}", highlight=False)
             if f.fix and not f.ok:
-                out.print(f"{'':>9} fix: {escape(f.fix)}", highlight=False)
+                out.print(f"        fix: {escape(f.fix)}", highlight=False)
         out.print(f"{len(problems)} problem(s)" if problems else "[green]Ready to run.[/]", highlight=False)
     raise typer.Exit(1 if problems else 0)
