@@ -22,8 +22,7 @@ from realname.audit.log import verify_chain
 from realname.context import Services
 from realname.operators.auth import authenticate, login
 from realname.operators.demo import DEMO_PASSWORD
-from realname.operators.keys import TEXT_FIELDS
-from realname.privacy.fields import FieldCipher
+from realname.privacy.fields import PERSON_FIELDS, FieldCipher
 from realname.privacy.keyring import Keyring
 from realname.registration import registrations, verifications
 from realname.registry.tables import AuditEvent, FaceTemplate, Person, Verification
@@ -52,7 +51,7 @@ def read_everything(svc: Services, keyring: Keyring) -> int:
     cipher, n = FieldCipher(keyring), 0
     with svc.db.read() as s:
         for person in s.execute(select(Person)).scalars():
-            for attr, context in TEXT_FIELDS:
+            for attr, context in PERSON_FIELDS:
                 if token := getattr(person, attr):
                     assert cipher.decrypt(token, context=context)
                     n += 1

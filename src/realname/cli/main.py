@@ -40,7 +40,7 @@ def main(
                                           help="print the version and exit")] = False,
 ) -> None:
     """Real-name registration with live face verification."""
-    from realname.operations.quiet import set_verbose
+    from realname.engine.quiet import set_verbose
 
     set_verbose(verbose)  # before any command loads a model
 

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from realname.engine.base import DetectedFace
+from realname.engine.quiet import native_output
 from realname.images import BGRImage
-from realname.operations.quiet import native_output
 
 # Six points per eye (corner, two upper lid, corner, two lower lid), MediaPipe's canonical indices.
 RIGHT_EYE = (33, 160, 158, 133, 153, 144)

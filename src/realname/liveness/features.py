@@ -22,8 +22,8 @@ import numpy.typing as npt
 
 from realname.engine.mesh import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, head_pose, to_pixels
 from realname.engine.quality import brightness, sharpness
+from realname.engine.quiet import native_output
 from realname.images import BGRImage
-from realname.operations.quiet import native_output
 
 # Inner lips (upper, lower) and mouth corners.
 LIP_UPPER, LIP_LOWER, MOUTH_LEFT, MOUTH_RIGHT = 13, 14, 78, 308

@@ -68,8 +68,7 @@ def verify_copy(session: Session, keyring: Keyring, sample: int = SAMPLE) -> Ver
     from sqlalchemy import select, text
 
     from realname.audit.log import verify_chain
-    from realname.operators.keys import TEXT_FIELDS
-    from realname.privacy.fields import FieldCipher
+    from realname.privacy.fields import PERSON_FIELDS, FieldCipher
     from realname.registry.tables import FaceTemplate, Person, Verification
 
     cipher = FieldCipher(keyring)
@@ -88,9 +87,9 @@ def verify_copy(session: Session, keyring: Keyring, sample: int = SAMPLE) -> Ver
                                  f"(which {known} the keyring) does not decrypt") from exc
         count += 1
 
-    columns = [getattr(Person, attr) for attr, _ in TEXT_FIELDS]
+    columns = [getattr(Person, attr) for attr, _ in PERSON_FIELDS]
     for row in session.execute(select(*columns).order_by(Person.id).limit(sample)):
-        for (_, context), token in zip(TEXT_FIELDS, row, strict=True):
+        for (_, context), token in zip(PERSON_FIELDS, row, strict=True):
             if token:
                 opens(token, context, False)
     for (token,) in session.execute(select(Verification.portrait_enc).where(Verification.portrait_enc.is_not(None))

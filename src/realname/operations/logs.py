@@ -60,7 +60,7 @@ class JsonFormatter(logging.Formatter):
 def configure(level: int = logging.INFO) -> None:
     """JSON lines on stderr for every logger, uvicorn's included (they propagate to the root). Call once, in the
     process that serves (``realname serve``), before the server starts."""
-    # A stream of its own on a copy of fd 2: realname.operations.quiet points fd 2 at /dev/null while a native
+    # A stream of its own on a copy of fd 2: realname.engine.quiet points fd 2 at /dev/null while a native
     # library loads, and log lines from other threads at that moment must still be written.
     stream = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, encoding="utf-8", errors="replace")
     handler = logging.StreamHandler(stream)
