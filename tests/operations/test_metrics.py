@@ -99,7 +99,7 @@ def test_the_metrics_after_a_whole_registration(workers: tuple[Counter, Counter]
         assert value(values, "realname_decision_reasons_total", outcome="fail", reason="face_mismatch") == 1
         assert value(values, "realname_live_check_seconds_count") == 3
         assert value(values, "realname_compare_seconds_count") >= 1
-        assert value(values, "realname_failures_to_acquire_total", stage="compare") == 1
+        assert value(values, "realname_failures_to_acquire_total", stage="compare") == 1  # the flat live image
         assert value(values, "realname_cap_refusals_total", cap="per_operator") == 1
         assert value(values, "realname_audit_events") > 10
         assert 0 <= value(values, "realname_audit_head_age_seconds") < 600

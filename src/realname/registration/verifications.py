@@ -53,9 +53,6 @@ from realname.registry.db import rowcount
 from realname.registry.states import VerificationDecision, VerificationStatus
 from realname.registry.tables import Consent, FaceTemplate, Outlet, Person, User, Verification
 
-# Live-check reasons that are failures to acquire (no usable face in the frames, or in the document portrait).
-NO_FACE_REASONS = frozenset({"no_face", "portrait_unusable"})
-
 Purpose = Literal["register", "lookup", "reverify"]
 
 
@@ -308,8 +305,8 @@ def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: C
                         "person": v.person_id, "model_version": outcome.model_version,
                         "threshold_version": outcome.threshold_version, "kiosk": actor.kiosk_id})
     metrics.count_decision(outcome.decision, outcome.reasons)  # after the commit: only decisions on record count
-    for code in set(outcome.reasons) & NO_FACE_REASONS:
-        metrics.count_failure_to_acquire(code)
+    if "no_face" in outcome.reasons:  # no usable face in the frames (the portrait's is counted by the compare)
+        metrics.count_failure_to_acquire("live_check")
     return v
 
 
