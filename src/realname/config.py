@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["cascade", "fusion", "sface", "dlib", "fake"]
@@ -52,6 +52,11 @@ class Settings(BaseSettings):
                                 "request may add its base64 portrait)")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # Operations
+    metrics_token: SecretStr | None = Field(None, description="bearer token that /metrics requires; unset: no "
+                                            "/metrics route (404)")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="level of the JSON log "
+                                                                    "lines `realname serve` writes to stderr")
 
     # Registry
     database_url: str = Field("sqlite:///var/realname.db", description="SQLAlchemy URL; PostgreSQL in production")
@@ -100,6 +105,8 @@ class Settings(BaseSettings):
                                          "for passport chips; none: chip reads are refused as untrusted")
     test_mode: bool = Field(False, description="tests only: allows fixed_challenge")
     fixed_challenge: str | None = Field(None, description="tests only: actions every challenge asks for")
+    fixed_live_check: Literal["pass", "fail", "review"] | None = Field(
+        None, description="tests only: every live check decides this, without looking at the frames")
 
     @model_validator(mode="after")
     def _dlib_alone_only_when_calibrated_here(self) -> Settings:
@@ -114,7 +121,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _fixed_challenge_only_in_tests(self) -> Settings:
-        if self.fixed_challenge and not self.test_mode:
-            raise ValueError("REALNAME_FIXED_CHALLENGE is for tests only: it needs REALNAME_TEST_MODE=1 and must never "
-                             "be set on a real service")
+        for name in ("fixed_challenge", "fixed_live_check"):
+            if getattr(self, name) and not self.test_mode:
+                raise ValueError(f"REALNAME_{name.upper()} is for tests only: it needs REALNAME_TEST_MODE=1 and must "
+                                 "never be set on a real service")
         return self

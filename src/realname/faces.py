@@ -15,7 +15,9 @@ from typing import Any
 from realname.config import Settings
 from realname.engine import build_engine
 from realname.engine.base import FaceEngine, QualityReport
+from realname.errors import NoFaceError
 from realname.images import BGRImage, decode_image
+from realname.operations import metrics
 from realname.verification.matcher import FaceSide, Matcher, MatchResult
 from realname.verification.thresholds import StrategyName, Thresholds, load_thresholds
 
@@ -54,7 +56,13 @@ class FaceService:
                             max_pixels=self.settings.max_image_pixels)
 
     def compare(self, document: BGRImage | FaceSide, live: BGRImage) -> MatchResult:
-        return self.matcher.compare(document, live)
+        matcher = self.matcher  # built (models loaded) outside the timing: that is start-up, not a comparison
+        try:
+            with metrics.timed(metrics.metrics().compare):
+                return matcher.compare(document, live)
+        except NoFaceError:
+            metrics.count_failure_to_acquire("compare")
+            raise
 
     def document_side(self, portrait: BGRImage) -> FaceSide:
         """The portrait's face and templates, found once for as long as it is among the last ``PORTRAITS_KEPT``
@@ -65,7 +73,11 @@ class FaceService:
             if side is not None:
                 self._portraits.move_to_end(key)
                 return side
-        side = self.matcher.side(portrait, "document photo")  # outside the lock: other counters go on
+        try:
+            side = self.matcher.side(portrait, "document photo")  # outside the lock: other counters go on
+        except NoFaceError:
+            metrics.count_failure_to_acquire("compare")  # the same event compare() counts for a portrait
+            raise
         with self._portraits_lock:
             self._portraits[key] = side
             while len(self._portraits) > PORTRAITS_KEPT:

@@ -65,7 +65,9 @@ def test_every_method_in_allow_is_served(client: TestClient, path: str) -> None:
     dummy id... are all fine here)."""
     for method in sorted(PATHS[path]):
         r = client.request(method, url(path))
-        assert r.status_code != 405 and r.status_code < 500, (method, path, r.status_code, r.text)
+        # /readyz answers 503 by design here: this app has no keyring.
+        assert r.status_code != 405 and (r.status_code < 500 or path == "/readyz"), (method, path, r.status_code,
+                                                                                    r.text)
 
 
 def test_head_of_a_get_only_api_route_names_get_alone(client: TestClient) -> None:

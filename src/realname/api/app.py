@@ -23,6 +23,8 @@ from realname.context import Services
 from realname.engine.base import FaceEngine
 from realname.errors import AuthError, CapExceededError, DocumentError, RealnameError
 from realname.faces import FaceService
+from realname.operations import metrics
+from realname.operations.requests import STATE_OUTCOME, RequestLog
 from realname.web.routes import router as web_router
 
 HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         await run_in_threadpool(lambda: (app.state.faces.thresholds, svc.keyring))
         yield
         svc.db.dispose()
+        metrics.process_exited()
 
     app = FastAPI(lifespan=lifespan, title="realname", version=__version__,
                   description="Real-name registration with live face verification")
@@ -74,11 +77,14 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
 
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(DigestBody)  # hashes what a kiosk proved, as the route reads it
+    app.add_middleware(RequestLog)  # added last: outermost, it sees every request's final status
+    metrics.watch_pool(svc.db.engine)
 
     @app.exception_handler(RealnameError)
     async def _realname_error(request: Request, exc: RealnameError) -> JSONResponse:
         # RFC 9110: a 401 names the scheme to authenticate with.
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
+        setattr(request.state, STATE_OUTCOME, exc.code)
         return JSONResponse(error_body(exc), status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -88,6 +94,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         code = "malformed_json" if first.get("type") == "json_invalid" else "bad_request"
         if first.get("type") == BAD_INPUT_ERROR:  # our own refusal from inside a validator: keep its code
             code = str(first.get("ctx", {}).get("code", code))
+        setattr(request.state, STATE_OUTCOME, code)
         return JSONResponse({"error": {"code": code, "message": f"{where}: {first.get('msg', '')}"}},
                             status_code=422)
 
@@ -98,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
             return JSONResponse({"error": {"code": "malformed_json", "message": "body: the JSON is not valid UTF-8"}},
                                 status_code=422)
         code = HTTP_CODES.get(exc.status_code, "http_error")
+        setattr(request.state, STATE_OUTCOME, code)
         headers = dict(exc.headers or {})
         if exc.status_code == 405 and (methods := allowed_methods(request)):
             headers["Allow"] = ", ".join(methods)

@@ -87,6 +87,7 @@ class BodyLimit:
         message = f"the request is over the {limit / 1e6:.1f} MB limit of this route"
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
+            scope.setdefault("state", {})["outcome"] = "upload_too_large"  # for the request's log line
             await JSONResponse({"error": {"code": "upload_too_large", "message": message}}, status_code=413)(
                 scope, receive, send)
             return
@@ -95,6 +96,7 @@ class BodyLimit:
             try:
                 await run_in_threadpool(authenticate, svc, _bearer(headers))
             except AuthError as exc:
+                scope.setdefault("state", {})["outcome"] = exc.code
                 await JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=401,
                                    headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
                 return

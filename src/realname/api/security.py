@@ -47,6 +47,7 @@ def bearer(request: Request) -> str | None:
 
 async def current_actor(request: Request, svc: Svc) -> Actor:
     actor = await run_in_threadpool(authenticate, svc, bearer(request))
+    request.state.actor = actor  # for the request's log line (realname.operations.requests): ids and role only
     route = request.scope.get("route")
     extra = getattr(route, "openapi_extra", None) or {}
     operation = extra.get("x-operation")
@@ -59,6 +60,7 @@ async def current_actor(request: Request, svc: Svc) -> Actor:
         kiosk_id = await run_in_threadpool(lambda: prove_request(svc, actor, proof, method=request.method,
                                                                  path=request.url.path, body_sha256=digest))
         actor = replace(actor, kiosk_id=kiosk_id)
+        request.state.actor = actor
     return actor
 
 

@@ -30,10 +30,13 @@ def run_cmd(
     from realname.engine import build_engine
     from realname.evaluation.liveness.clips import run_clip
     from realname.liveness.challenges import parse_actions
+    from realname.liveness.video import frames_in
 
     with errors_as_exit():
         actions = parse_actions(challenge) if challenge else None
-        result = run_clip(video, actions, build_engine("local"))
+        passes = 1 if actions is not None else 2  # without a challenge the clip is read twice (first its actions)
+        with progress(video.name, passes * frames_in(video)) as advance:
+            result = run_clip(video, actions, build_engine("local"), tick=advance)
     record = result.as_dict()
     if as_json:
         out.print_json(json.dumps(record))
@@ -49,9 +52,10 @@ def timeline_cmd(video: Annotated[Path, typer.Argument(help="a recorded clip")],
                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The actions seen in a clip over time."""
     from realname.evaluation.liveness.clips import timeline
+    from realname.liveness.video import frames_in
 
-    with errors_as_exit():
-        events = timeline(video)
+    with errors_as_exit(), progress(video.name, frames_in(video)) as advance:
+        events = timeline(video, tick=advance)
     if as_json:
         out.print_json(json.dumps([{"action": e.action.value, "start": e.start, "peak": e.peak, "end": e.end,
                                     "value": e.value} for e in events]))

@@ -1,4 +1,4 @@
-"""``realname``: compare, quality, calibrate, bench and serve."""
+"""``realname``: compare, quality, calibrate, bench, serve, and the registry and operations commands."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from realname.cli import bench, liveness, reader, registry, supervision
+from realname import __version__
+from realname.cli import bench, liveness, operations, reader, registry, supervision
 from realname.cli.common import EXIT_BAD_INPUT, err, errors_as_exit, out, settings
 from realname.errors import RealnameError
 
@@ -20,8 +21,30 @@ app.add_typer(reader.app, name="reader")
 app.command("calibrate")(bench.calibrate_cmd)
 registry.register(app)
 supervision.register(app)
+operations.register(app)
 
 EXIT_FOR = {"match": 0, "no_match": 1, "review": 3}
+
+
+def _version(show: bool) -> None:
+    if show:
+        out.print(f"realname {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", help="also show the native libraries' own output "
+                                          "(TensorFlow Lite, absl)")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """Real-name registration with live face verification."""
+    from realname.engine.quiet import set_verbose
+
+    set_verbose(verbose)  # before any command loads a model
+
+
 EngineOpt = Annotated[str | None, typer.Option("--engine", help="cascade (default), fusion, sface, dlib")]
 
 
@@ -87,7 +110,14 @@ def serve(
     except (RealnameError, ValueError) as exc:
         err.print(f"[red]error[/]: {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    uvicorn.run(create_app(s), host=s.host, port=s.port)
+    import logging
+
+    from realname.operations import logs
+
+    logs.configure(getattr(logging, s.log_level.upper()))
+    # log_config=None: uvicorn's own loggers go through the JSON handler; no access log (it would print query
+    # strings): realname.operations.requests writes one line per request instead.
+    uvicorn.run(create_app(s), host=s.host, port=s.port, log_config=None, access_log=False)
 
 
 def run() -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from realname.cli.common import out
+from realname.cli.common import out, progress
 from realname.cli.registry import JsonOpt, _json, _registry_errors, _say, _services
 
 if TYPE_CHECKING:
@@ -173,8 +173,10 @@ def generate_cmd(
         svc = _services()
         upgrade(svc.settings.database_url)
         t0 = time.perf_counter()
-        planted = generate(svc, GenerationSpec(registrations=registrations, outlets=outlets, agents=agents,
-                                               start=date.fromisoformat(start), days=days, seed=seed, plant=plant))
+        spec = GenerationSpec(registrations=registrations, outlets=outlets, agents=agents,
+                              start=date.fromisoformat(start), days=days, seed=seed, plant=plant)
+        with progress(f"{registrations:,} registrations", 2 * registrations) as advance:
+            planted = generate(svc, spec, progress=advance)
     if as_json:
         _json({"registrations": registrations, "seed": seed, "data": kind, "planted": dataclasses.asdict(planted),
                "seconds": round(time.perf_counter() - t0, 1)})

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from realname.engine.base import DetectedFace
+from realname.engine.quiet import native_output
 from realname.images import BGRImage
 
 # Six points per eye (corner, two upper lid, corner, two lower lid), MediaPipe's canonical indices.
@@ -69,9 +70,11 @@ class FaceMesh:
         if mesh is None:
             from mediapipe.python.solutions import face_mesh
 
-            mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
-                                      min_detection_confidence=0.3)
+            with native_output():  # TFLite's and absl's start-up lines
+                mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+                                          min_detection_confidence=0.3)
             self._local.mesh = mesh
+            self._local.fresh = True
         return mesh
 
     def landmarks(self, image: BGRImage, face: DetectedFace) -> npt.NDArray[np.float64] | None:
@@ -84,7 +87,13 @@ class FaceMesh:
         affine = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype=np.float64)
         crop = cv2.warpAffine(image, affine, (self.CROP, self.CROP), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
-        result = self._mesh().process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+        mesh = self._mesh()
+        if getattr(self._local, "fresh", False):  # a mesh's first inference prints absl's warning to fd 2
+            self._local.fresh = False
+            with native_output():
+                result = mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+        else:
+            result = mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
         if not result.multi_face_landmarks:
             return None
         pts = to_pixels(result.multi_face_landmarks[0].landmark, self.CROP, self.CROP)

@@ -10,7 +10,7 @@ clean data is drawn so that none of the signal rules can fire by chance (see :cl
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -106,7 +106,8 @@ class _Ids:
         return f"{self._prefix}{self._n:020d}"
 
 
-def generate(svc: Services, spec: GenerationSpec) -> Planted:
+def generate(svc: Services, spec: GenerationSpec, progress: Callable[[int], None] | None = None) -> Planted:
+    """``progress(n)``: n more of ``2 * spec.registrations`` steps done (building the rows, then writing them)."""
     if spec.registrations < 100 or spec.outlets < 2 or spec.agents < 2 * spec.outlets:
         raise BadInputError("generate at least 100 registrations, 2 outlets and 2 agents per outlet",
                             code="bad_generation_spec")
@@ -117,12 +118,12 @@ def generate(svc: Services, spec: GenerationSpec) -> Planted:
         if s.execute(select(Operator).where(Operator.code == spec.operator_code)).scalar_one_or_none():
             raise ConflictError(f"operator {spec.operator_code} exists: generate into an empty database",
                                 code="duplicate")
-    return _Generator(svc, spec).run()
+    return _Generator(svc, spec, progress or (lambda _n: None)).run()
 
 
 class _Generator:
-    def __init__(self, svc: Services, spec: GenerationSpec) -> None:
-        self.svc, self.spec = svc, spec
+    def __init__(self, svc: Services, spec: GenerationSpec, progress: Callable[[int], None]) -> None:
+        self.svc, self.spec, self.progress = svc, spec, progress
         self.rng = np.random.default_rng(spec.seed)
         self.id = _Ids(spec.seed)
         self.rows = _Rows()
@@ -279,6 +280,7 @@ class _Generator:
             cancel = timedelta(days=float(r.uniform(3, 200))) if r.random() < 0.03 else None
             self._register(person, outlet, agent, at + timedelta(minutes=2), vid, cancel)
             made += 1
+            self.progress(1)
             if r.random() < 0.004 and self.held.get(person, 0) >= 5:  # a sixth number asked for, and refused
                 refused = self._verification(person, outlet, agent, at + timedelta(hours=1), PASS, [])
                 self.rows.events.append((at + timedelta(hours=1, minutes=2), self.usernames[agent], "cap_refused",
@@ -288,6 +290,7 @@ class _Generator:
             outlet = self.outlets[int(r.integers(len(self.outlets)))]
             self._verification(person, outlet, self.agents[outlet][0], self._when(), FAIL,
                                list(FAIL_REASONS[int(r.integers(len(FAIL_REASONS)))]))
+        self.progress(spec.registrations - made)  # the planted ones are made below
         self._templates(people)
         if spec.plant:
             self._plant(people)
@@ -395,12 +398,18 @@ class _Generator:
             tables: tuple[tuple[type[Base], list[dict[str, Any]]], ...] = (
                 (Person, rows.persons), (Consent, rows.consents), (PhoneNumber, rows.numbers),
                 (Verification, rows.verifications), (Registration, rows.registrations), (FaceTemplate, rows.templates))
-            for table, data in tables:
+            events = list(self._chain(0, GENESIS))
+            total = sum(len(data) for _, data in tables) + len(events)
+            written = reported = 0
+            everything: tuple[tuple[type[Base], list[dict[str, Any]]], ...] = (*tables, (AuditEvent, events))
+            for table, data in everything:
                 for k in range(0, len(data), 5000):
                     conn.execute(insert(table), data[k:k + 5000])
-            events = list(self._chain(0, GENESIS))
-            for k in range(0, len(events), 5000):
-                conn.execute(insert(AuditEvent), events[k:k + 5000])
+                    written += len(data[k:k + 5000])
+                    due = self.spec.registrations * written // max(total, 1)  # the writing half of the steps
+                    self.progress(due - reported)
+                    reported = due
+            self.progress(self.spec.registrations - reported)
             last = events[-1]
             if head is None:
                 conn.execute(insert(AuditHead), [dict(id=1, seq=last["seq"], hash=last["hash"])])

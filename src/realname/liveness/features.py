@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from realname.engine.mesh import LEFT_EYE, RIGHT_EYE, eye_aspect_ratio, head_pose, to_pixels
 from realname.engine.quality import brightness, sharpness
+from realname.engine.quiet import native_output
 from realname.images import BGRImage
 
 # Inner lips (upper, lower) and mouth corners.
@@ -140,9 +141,11 @@ class FrameAnalyzer:
             running_mode=RunningMode.VIDEO, num_faces=2, output_face_blendshapes=True,
             min_face_detection_confidence=0.5, min_face_presence_confidence=0.5, min_tracking_confidence=0.5,
         )
-        self._landmarker: Any = FaceLandmarker.create_from_options(options)
+        with native_output():  # TFLite and absl print their start-up lines to fd 2 here
+            self._landmarker: Any = FaceLandmarker.create_from_options(options)
         self._lock = threading.Lock()
         self._last_ms = -1
+        self._first = True
 
     def _timestamp_ms(self, t: float) -> int:
         """The landmarker refuses a timestamp that does not increase; a session's may repeat or go back
@@ -158,7 +161,12 @@ class FrameAnalyzer:
         image = mp.Image(image_format=mp.ImageFormat.SRGB,
                          data=np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
         with self._lock:
-            result = self._landmarker.detect_for_video(image, self._timestamp_ms(t))
+            if self._first:  # ... and on the first inference (absl's inference_feedback_manager warning)
+                self._first = False
+                with native_output():
+                    result = self._landmarker.detect_for_video(image, self._timestamp_ms(t))
+            else:
+                result = self._landmarker.detect_for_video(image, self._timestamp_ms(t))
         faces = result.face_landmarks or []
         if not faces:
             return FrameFeatures(t=t, faces=0)

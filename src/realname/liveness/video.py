@@ -48,6 +48,15 @@ def check_container(head: bytes) -> str:
     return kind
 
 
+def frames_in(path: str | Path) -> int:
+    """The frame count a clip's container declares (0 when unknown): for a progress bar, never for a decision."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    try:
+        return max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT))) if cap.isOpened() else 0
+    finally:
+        cap.release()
+
+
 def read_frames(path: str | Path, max_width: int = MAX_WIDTH, *, max_pixels: int = DEFAULT_MAX_PIXELS,
                 max_frames: int = DEFAULT_MAX_FRAMES) -> Iterator[tuple[BGRImage, float]]:
     """Frames (resized to at most ``max_width``) with their timestamps in seconds from the clip's start."""

@@ -14,12 +14,9 @@ from sqlalchemy import select
 from realname.audit.log import append
 from realname.context import SYSTEM, Actor, Services
 from realname.errors import ConfigError
-from realname.privacy.fields import FieldCipher
+from realname.privacy.fields import PERSON_FIELDS, FieldCipher
 from realname.privacy.keyring import KEYRING_ENV, Keyring
 from realname.registry.tables import FaceTemplate, Person, Verification
-
-_TEXT_FIELDS = (("number_enc", "person.number"), ("name_enc", "person.name"), ("address_enc", "person.address"),
-                ("birth_date_enc", "person.birth_date"))
 
 
 def rotate_keys(svc: Services, keyring_path: Path, actor: Actor = SYSTEM) -> tuple[str, int]:
@@ -40,7 +37,7 @@ def rotate_keys(svc: Services, keyring_path: Path, actor: Actor = SYSTEM) -> tup
         new_ring.save(keyring_path)  # saved before re-encrypting: a crash leaves values that still decrypt
         new = FieldCipher(new_ring)
         for person in s.execute(select(Person)).scalars():
-            for attr, context in _TEXT_FIELDS:
+            for attr, context in PERSON_FIELDS:
                 token = getattr(person, attr)
                 if token:
                     setattr(person, attr, new.encrypt(old.decrypt(token, context=context), context=context))

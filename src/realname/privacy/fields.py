@@ -20,6 +20,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from realname.errors import IntegrityError
 from realname.privacy.keyring import Keyring
 
+# A person's encrypted text columns and their contexts (key rotation re-encrypts them, a restore samples them).
+PERSON_FIELDS = (("number_enc", "person.number"), ("name_enc", "person.name"), ("address_enc", "person.address"),
+                 ("birth_date_enc", "person.birth_date"))
+
 VERSION = "v1"
 NONCE_BYTES = 12  # the GCM standard size; random nonces are safe far beyond any realistic count per key
 _TAG_BYTES = 16

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from realname.audit.log import append
 from realname.context import SYSTEM, Actor, Services
 from realname.errors import BadInputError, CapExceededError, ConflictError, NotFoundError
+from realname.operations import metrics
 from realname.operators.admin import settings_in
 from realname.operators.auth import require
 from realname.registration.verifications import consume_pass
@@ -73,6 +74,7 @@ def register(svc: Services, actor: Actor, verification_id: str, msisdn: str | No
         with svc.db.write() as s:  # the refusal is on record even though nothing was assigned
             append(s, at=svc.now(), actor=actor.username, action="cap_refused", subject=verification_id,
                    payload={"cap": refused.cap, "limit": refused.limit, "operator": actor.operator_id})
+        metrics.count_cap_refusal(refused.cap)
         raise
 
 

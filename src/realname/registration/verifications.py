@@ -44,6 +44,7 @@ from realname.liveness.challenges import Action, parse_actions, random_actions
 from realname.liveness.light import Flash, Shown, random_flashes
 from realname.liveness.light import decode as decode_flashes
 from realname.liveness.light import encode as encode_flashes
+from realname.operations import metrics
 from realname.operators.admin import get_operator_settings
 from realname.operators.auth import require
 from realname.operators.readers import check_document
@@ -253,7 +254,8 @@ def submit_capture(svc: Services, actor: Actor, verification_id: str, frames: It
                             name="portrait", max_bytes=svc.settings.max_portrait_bytes,
                             max_pixels=svc.settings.max_portrait_pixels)
     try:
-        outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep, light=light)
+        with metrics.timed(metrics.metrics().live_check):
+            outcome = svc.live_check.check(actions, frames, portrait, keep_template=keep, light=light)
     except BaseException:
         # Bad frames (an unreadable upload) change nothing: the session goes back to capturing.
         with svc.db.write() as s:
@@ -302,6 +304,9 @@ def record_outcome(svc: Services, actor: Actor, verification_id: str, outcome: C
                         "light_check": v.challenge_flash is not None,
                         "person": v.person_id, "model_version": outcome.model_version,
                         "threshold_version": outcome.threshold_version, "kiosk": actor.kiosk_id})
+    metrics.count_decision(outcome.decision, outcome.reasons)  # after the commit: only decisions on record count
+    if "no_face" in outcome.reasons:  # no usable face in the frames (the portrait's is counted by the compare)
+        metrics.count_failure_to_acquire("live_check")
     return v
 
 

@@ -20,12 +20,13 @@ from realname.api.routes import (
     health,
     inspection,
     kiosks,
+    operations,
     registrations,
     reports,
     signals,
     verifications,
 )
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, faces.router, auth.router, verifications.router,
+ROUTERS: tuple[APIRouter, ...] = (health.router, operations.router, faces.router, auth.router, verifications.router,
                                   registrations.router, kiosks.router, admin.router, audit.router, inspection.router,
                                   reports.router, signals.router, compliance.router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,29 +15,39 @@ from realname.liveness.light import Shown
 from realname.liveness.session import LivenessLimits, LivenessResult, LivenessSession
 from realname.liveness.video import read_frames
 
+Tick = Callable[[int], None]  # told of each frame read, for a progress bar
 
-def analyse_clip(path: str | Path) -> list[FrameFeatures]:
+
+def _none(_n: int) -> None:
+    return None
+
+
+def analyse_clip(path: str | Path, tick: Tick = _none) -> list[FrameFeatures]:
     analyzer = FrameAnalyzer()
     try:
-        return [analyzer.analyse(frame, t) for frame, t in read_frames(path)]
+        found = []
+        for frame, t in read_frames(path):
+            found.append(analyzer.analyse(frame, t))
+            tick(1)
+        return found
     finally:
         analyzer.close()
 
 
-def timeline(path: str | Path, limits: ActionLimits | None = None) -> list[Event]:
+def timeline(path: str | Path, limits: ActionLimits | None = None, tick: Tick = _none) -> list[Event]:
     """The actions seen in a clip, in time order (for debugging and annotation)."""
-    return detect_events(analyse_clip(path), limits)
+    return detect_events(analyse_clip(path, tick), limits)
 
 
 def run_clip(path: str | Path, challenge: Sequence[Action] | None, engine: FaceEngine | None,
-             limits: LivenessLimits | None = None, light: Shown | None = None) -> LivenessResult:
+             limits: LivenessLimits | None = None, light: Shown | None = None, tick: Tick = _none) -> LivenessResult:
     """Decide a recorded clip against ``challenge`` (default: the actions the clip shows, in order). With ``light``
     (the screen-light sequence shown, on the clip's time) the light check is on; with light and no challenge it
     decides alone."""
     if challenge is None and light is not None:
         challenge = ()
     if challenge is None:
-        challenge = visible_challenge(timeline(path))
+        challenge = visible_challenge(timeline(path, tick=tick))
         if not challenge:
             raise ChallengeError(f"{Path(path).name} shows no action to check against; give --challenge",
                                  code="challenge_empty")
@@ -47,6 +57,7 @@ def run_clip(path: str | Path, challenge: Sequence[Action] | None, engine: FaceE
     try:
         for frame, t in read_frames(path):
             session.feed(frame, t)
+            tick(1)
         return session.result()
     finally:
         session.close()
