@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, or_, select
 
 from realname.audit.chain import ChainReport
-from realname.audit.log import append, verify_chain
+from realname.audit.log import append
+from realname.audit.transparency import status as audit_status
 from realname.context import Actor, Services
 from realname.errors import ForbiddenError, NotFoundError
 from realname.operators.auth import require
@@ -71,11 +72,11 @@ def summary(svc: Services, actor: Actor, start: date | None = None, end: date | 
     return summarise(svc, p, window(svc, p, op), chain_status(svc))
 
 
-def chain_status(svc: Services) -> ChainReport:
-    """The audit chain checked from its first event to its last, in one read transaction. Not audited, and no
-    access check: the callers (``audit verify`` in the CLI, the route secured by ``audit.verify``) have one."""
-    with svc.db.read() as s:
-        return verify_chain(s)
+def chain_status(svc: Services, *, whole: bool = False) -> ChainReport:
+    """The audit trail checked against itself and the log's tree heads: incrementally from the last verified
+    prefix, or from its first event (``whole``). Not audited, and no access check: the callers (``audit verify``
+    in the CLI, the route secured by ``audit.verify``) have one."""
+    return audit_status(svc, whole=whole)
 
 
 # --- the CSV export ----------------------------------------------------------------------------------------------
