@@ -38,6 +38,19 @@ def publish_head(svc: Services) -> TreeHead:
         return tree.publish(s, svc.keyring, svc.now())
 
 
+def publish_due(svc: Services, every_seconds: float) -> TreeHead | None:
+    """The periodic task's step: publish unless another worker did within the period (workers of one service
+    all run it; the state row's lock makes them take turns)."""
+    tree.catch_up(svc.db.write)
+    with svc.db.write() as s:
+        tree.state(s, lock=True)
+        last = tree.latest_head(s)
+        now = svc.now()
+        if last is not None and now.timestamp() * 1000 - last.timestamp < every_seconds * 900:  # 90% of it
+            return None
+        return tree.publish(s, svc.keyring, now)
+
+
 def latest_head(svc: Services) -> TreeHead | None:
     with svc.db.read() as s:
         return tree.latest_head(s)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from realname.cli import bench, liveness, reader, registry, supervision
+from realname.cli import audit, bench, liveness, reader, registry, supervision
 from realname.cli.common import EXIT_BAD_INPUT, err, errors_as_exit, out, settings
 from realname.errors import RealnameError
 
@@ -20,6 +20,7 @@ app.add_typer(reader.app, name="reader")
 app.command("calibrate")(bench.calibrate_cmd)
 registry.register(app)
 supervision.register(app)
+audit.register(app)
 
 EXIT_FOR = {"match": 0, "no_match": 1, "review": 3}
 EngineOpt = Annotated[str | None, typer.Option("--engine", help="cascade (default), fusion, sface, dlib")]
@@ -76,8 +77,10 @@ def quality(
 def serve(
     host: Annotated[str | None, typer.Option(help="default 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="default 8000")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (uvicorn); each builds its own app "
+                                                              "from the environment's settings")] = 1,
 ) -> None:
-    """Start the HTTP service (REST API)."""
+    """Start the HTTP service (REST API). With --workers N, N processes share the port: stateless, one database."""
     import uvicorn
 
     from realname.api.app import create_app
@@ -87,7 +90,10 @@ def serve(
     except (RealnameError, ValueError) as exc:
         err.print(f"[red]error[/]: {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    uvicorn.run(create_app(s), host=s.host, port=s.port)
+    if workers > 1:  # each worker imports the factory and reads its settings from the environment
+        uvicorn.run("realname.api.app:create_app", factory=True, host=s.host, port=s.port, workers=workers)
+    else:
+        uvicorn.run(create_app(s), host=s.host, port=s.port)
 
 
 def run() -> None:

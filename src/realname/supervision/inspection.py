@@ -69,13 +69,14 @@ def summary(svc: Services, actor: Actor, start: date | None = None, end: date | 
     op = _scope(actor)
     p = period(svc, start, end)
     _audit(svc, actor, "summary", p, op)
-    return summarise(svc, p, window(svc, p, op), chain_status(svc))
+    return summarise(svc, p, window(svc, p, op), chain_status(svc, whole=False))
 
 
-def chain_status(svc: Services, *, whole: bool = False) -> ChainReport:
-    """The audit trail checked against itself and the log's tree heads: incrementally from the last verified
-    prefix, or from its first event (``whole``). Not audited, and no access check: the callers (``audit verify``
-    in the CLI, the route secured by ``audit.verify``) have one."""
+def chain_status(svc: Services, *, whole: bool = True) -> ChainReport:
+    """The audit trail checked against itself and the log's tree heads: from its first event (the default: what
+    ``audit verify`` and its route are asked for), or incrementally from the last verified prefix (``whole=False``,
+    what summaries and reports use). Not audited, and no access check: the callers (``audit verify`` in the CLI,
+    the route secured by ``audit.verify``) have one."""
     return audit_status(svc, whole=whole)
 
 
