@@ -102,10 +102,15 @@ class Settings(BaseSettings):
                                     "log (the regulator's maximum merge delay); 0: only on demand")
     test_mode: bool = Field(False, description="tests only: allows fixed_challenge")
     fixed_challenge: str | None = Field(None, description="tests only: actions every challenge asks for")
+    fixed_live_check: Literal["pass", "fail", "review"] | None = Field(
+        None, description="tests and load tests only: every live check decides this, no face is looked at")
 
     @model_validator(mode="after")
     def _fixed_challenge_only_in_tests(self) -> Settings:
         if self.fixed_challenge and not self.test_mode:
             raise ValueError("REALNAME_FIXED_CHALLENGE is for tests only: it needs REALNAME_TEST_MODE=1 and must never "
                              "be set on a real service")
+        if self.fixed_live_check and not self.test_mode:
+            raise ValueError("REALNAME_FIXED_LIVE_CHECK is for tests only: it needs REALNAME_TEST_MODE=1 and must "
+                             "never be set on a real service")
         return self
