@@ -345,7 +345,7 @@ class FaceTemplate(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text exactly as hashed
+    at: Mapped[str] = mapped_column(String(40), index=True)  # ISO 8601 text exactly as hashed; reports count by it
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(String(64), index=True)  # evidence lookups: the events of one record
