@@ -141,6 +141,8 @@ def test_tampering_is_caught_in_place_and_after_a_rebuild(db_url: str, tmp_path:
     # A rebuilt log: the operator (who holds the log key) recomputes the tree and signs a new head.
     with svc.db.write() as s:
         tree.clear(s)
+        if how == "removed":  # the forger declares the removed event's number a rolled-back transaction
+            s.add(AuditSkip(seq=target, noted_at="forged", reason="rolled back"))
     add(svc, 2)
     new = publish_head(svc)
     assert status(svc, whole=True).ok  # consistent with itself...
@@ -230,3 +232,17 @@ def test_events_are_unlinked_and_the_legacy_chain_still_verifies(db_url: str) ->
     with svc.db.read() as s:
         bad = verify_chain(s)
     assert not bad.ok and bad.problem in ("broken_link", "bad_tree")
+
+
+def test_an_event_deleted_before_it_is_batched_is_refused_on_sqlite(db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("on PostgreSQL such a hole reads as a rolled-back transaction (see realname.audit.tree)")
+    svc = make_services(db_url)
+    add(svc, 5)
+    with svc.db.write() as s:
+        s.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
+    with pytest.raises(IntegrityError) as refused, svc.db.write() as s:
+        tree.integrate(s)
+    assert refused.value.code == "audit_event_missing"
+    report = status(svc)
+    assert (report.ok, report.problem, report.first_bad_seq) == (False, "missing", 3)

@@ -22,7 +22,11 @@ only ever takes a *gap-free committed prefix*:
   records a skip if it did not. Otherwise it stops at ``g`` and tries again at the next batch: the tree waits for
   in-flight transactions (as long as the longest transaction that was open when ``h`` committed), never
   guesses. The service's database role must see its own sessions in ``pg_stat_activity`` (it does: one role).
-  On SQLite the batcher holds the only write lock, so a hole cannot be in flight and is skipped at once.
+  On SQLite a seq is ``max + 1`` inside an exclusive write transaction, so a rollback leaves no hole: a hole can
+  only be a deleted event, and the batcher refuses it (IntegrityError) instead of skipping it.
+- What no batcher can see: a committed event deleted *before* it is batched looks, on PostgreSQL, like a rolled
+  back one. The window is the time to the next batch (at most ``REALNAME_LOG_HEAD_SECONDS``); after that the
+  event is a leaf under a signed head.
 - A crash between an event's commit and its batching loses nothing: the event is a committed row, and the next
   batch (in any process) takes it. The batcher's own writes (leaves, nodes, skips, state) are one transaction;
   concurrent batchers are kept apart by the state row's lock (``FOR UPDATE``).
@@ -99,8 +103,6 @@ def frontier_text(compact: merkle.CompactRange) -> str:
 
 def _holder_gone(session: Session) -> bool:
     """Has every transaction that could hold a seq below one we have seen committed ended? (see module doc)"""
-    if not is_postgres(session):
-        return True
     seen = session.execute(text("SELECT clock_timestamp()")).scalar_one()
     busy = session.execute(text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
@@ -123,7 +125,13 @@ def integrate(session: Session, *, limit: int = 100_000, now: datetime | None = 
         if not rows:
             break
         for rec in (row_record(r) for r in rows):
+            if rec.seq != next_seq and session.execute(select(func.count()).select_from(AuditSkip).where(
+                    AuditSkip.seq >= next_seq, AuditSkip.seq < rec.seq)).scalar_one() == rec.seq - next_seq:
+                next_seq = rec.seq  # skips recorded before (a batch that did not commit, a rebuilt tree)
             if rec.seq != next_seq:  # a hole: wait for it, or skip it once its transaction is certainly gone
+                if not is_postgres(session):
+                    raise IntegrityError(f"audit event {next_seq} is missing before it entered the log: it was "
+                                         "deleted", code="audit_event_missing")
                 if not _holder_gone(session):
                     waiting = next_seq
                     break

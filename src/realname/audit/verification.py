@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from realname.audit import merkle
 from realname.audit.chain import GENESIS, UNLINKED, ChainReport, EventRecord, Problem, intact
 from realname.audit.log import COLUMNS, row_record
-from realname.audit.tree import frontier_of, frontier_text, heads_between, state
+from realname.audit.tree import frontier_of, frontier_text, heads_between, is_postgres, state
 from realname.audit.tree_heads import TreeHead, check
 from realname.errors import IntegrityError
 from realname.registry.tables import AuditEvent, AuditHead, AuditLeaf, AuditSkip
@@ -62,6 +62,8 @@ def _walk(session: Session, start: Prefix, keys: Mapping[str, bytes] | None) -> 
     anchor = session.get(AuditHead, 1)
     anchor_seq, anchor_hash = (anchor.seq, anchor.hash) if anchor is not None else (0, GENESIS)
     compact = merkle.CompactRange(start.frontier.size, list(start.frontier.hashes))
+    # Above the tree's end a hole may be a PostgreSQL transaction still open or rolled back; on SQLite, never.
+    holes_end = st.next_seq if is_postgres(session) else 2**62
     seq, count, last_hash, chain_hash = start.seq, start.count, start.last_hash, start.chain_hash
     tree_end = (seq, count, last_hash, chain_hash)
     h = 0
@@ -83,7 +85,7 @@ def _walk(session: Session, start: Prefix, keys: Mapping[str, bytes] | None) -> 
     for rec, idx in _rows(session, start.seq):
         if not intact(rec):
             return bad("altered", rec.seq, f"event {rec.seq} was altered: its content no longer matches its hash")
-        for hole in range(seq + 1, min(rec.seq, st.next_seq)):
+        for hole in range(seq + 1, min(rec.seq, holes_end)):
             if hole not in skips:
                 return bad("missing", hole, f"event {hole} is missing: after event {seq} comes event {rec.seq}")
         if seq < anchor_seq < rec.seq:
