@@ -16,8 +16,9 @@ only ever takes a *gap-free committed prefix*:
   transaction leaves a hole that will fill later; from outside they look alike. When the batcher meets a hole at
   ``g`` followed by a committed ``h > g``, it decides as follows. The sequence is non-cached (``CACHE 1``), so the
   seq ``g`` was handed out before ``h``; ``h`` committed before the batcher's read, so the transaction holding
-  ``g`` started before the moment ``T`` (``clock_timestamp()``) taken after that read. If
-  ``pg_stat_activity`` shows no other transaction of this database that started before ``T``, the holder of ``g``
+  ``g`` started before the moment ``T`` (``clock_timestamp()``) taken after that read, the first time this process
+  saw the hole (remembered, so transactions that start later never hold it up). If ``pg_stat_activity`` shows no
+  other transaction of this database that started before ``T``, the holder of ``g``
   has ended: the batcher reads ``g`` again (a fresh READ COMMITTED snapshot) and takes it if it committed, or
   records a skip if it did not. Otherwise it stops at ``g`` and tries again at the next batch: the tree waits for
   in-flight transactions (as long as the longest transaction that was open when ``h`` committed), never
@@ -101,13 +102,24 @@ def frontier_text(compact: merkle.CompactRange) -> str:
     return json.dumps([h.hex() for h in compact.hashes])
 
 
-def _holder_gone(session: Session) -> bool:
-    """Has every transaction that could hold a seq below one we have seen committed ended? (see module doc)"""
-    seen = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+# When this process first saw each hole followed by a committed event: the holder started before that moment, so
+# only transactions older than it matter, however many start later (under steady load some always run).
+_first_seen: dict[tuple[str, int], datetime] = {}
+
+
+def _holder_gone(session: Session, hole: int) -> bool:
+    """Has every transaction that could hold seq ``hole`` (below one seen committed) ended? (see module doc)"""
+    key = (str(session.get_bind().engine.url), hole)
+    if key not in _first_seen:
+        _first_seen[key] = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+    seen = _first_seen[key]
     busy = session.execute(text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
         "AND xact_start IS NOT NULL AND xact_start < :seen"), {"seen": seen}).scalar_one()
-    return int(busy) == 0
+    if int(busy) == 0:
+        del _first_seen[key]
+        return True
+    return False
 
 
 def integrate(session: Session, *, limit: int = 100_000, now: datetime | None = None) -> Batch:
@@ -132,7 +144,7 @@ def integrate(session: Session, *, limit: int = 100_000, now: datetime | None = 
                 if not is_postgres(session):
                     raise IntegrityError(f"audit event {next_seq} is missing before it entered the log: it was "
                                          "deleted", code="audit_event_missing")
-                if not _holder_gone(session):
+                if not _holder_gone(session, next_seq):
                     waiting = next_seq
                     break
                 late = session.execute(select(func.count()).select_from(AuditEvent).where(
