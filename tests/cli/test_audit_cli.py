@@ -58,6 +58,7 @@ def test_publish_prove_and_check_offline(env: Path) -> None:
         con.execute("UPDATE audit_log_state SET size = 0, next_seq = 1, frontier = '[]', verified_size = 0, "
                     "verified_seq = 0, verified_frontier = '[]'")
         con.execute("DELETE FROM audit_events WHERE seq = 2")
+        con.execute("INSERT INTO audit_skips (seq, noted_at, reason) VALUES (2, 'forged', 'rolled back')")
     con.close()
     cli("operator", "add", "X3", "Third")
     cli("operator", "add", "X4", "Fourth")

@@ -17,8 +17,10 @@ only ever takes a *gap-free committed prefix*:
   ``g`` followed by a committed ``h > g``, it decides as follows. The sequence is non-cached (``CACHE 1``), so the
   seq ``g`` was handed out before ``h``; ``h`` committed before the batcher's read, so the transaction holding
   ``g`` started before the moment ``T`` (``clock_timestamp()``) taken after that read, the first time this process
-  saw the hole (remembered, so transactions that start later never hold it up). If ``pg_stat_activity`` shows no
-  other transaction of this database that started before ``T``, the holder of ``g``
+  saw the hole (remembered, so transactions that start later never hold it up). An append takes its transaction
+  id before its seq (``SELECT pg_current_xact_id(), nextval(...)``), so the holder is a *writing* transaction:
+  read-only ones (reports, backups) never hold the tree up. If ``pg_stat_activity`` shows no other writing
+  transaction of this database that started before ``T``, the holder of ``g``
   has ended: the batcher reads ``g`` again (a fresh READ COMMITTED snapshot) and takes it if it committed, or
   records a skip if it did not. Otherwise it stops at ``g`` and tries again at the next batch: the tree waits for
   in-flight transactions (as long as the longest transaction that was open when ``h`` committed), never
@@ -115,7 +117,7 @@ def _holder_gone(session: Session, hole: int) -> bool:
     seen = _first_seen[key]
     busy = session.execute(text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-        "AND xact_start IS NOT NULL AND xact_start < :seen"), {"seen": seen}).scalar_one()
+        "AND backend_xid IS NOT NULL AND xact_start < :seen"), {"seen": seen}).scalar_one()
     if int(busy) == 0:
         del _first_seen[key]
         return True
