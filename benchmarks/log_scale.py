@@ -32,7 +32,6 @@ from realname.audit import merkle, tree
 from realname.audit.chain import UNLINKED
 from realname.audit.log import append
 from realname.audit.proofs import check_consistency, check_inclusion, consistency, inclusion
-from realname.audit.transparency import publish_head, status
 from realname.audit.tree_heads import public_keys, sign
 from realname.config import Settings
 from realname.context import SYSTEM, Services
@@ -43,6 +42,7 @@ from realname.registry.migrate import upgrade
 from realname.registry.tables import AuditTreeHead
 from realname.supervision.period import Period
 from realname.supervision.reports import build_report
+from realname.supervision.transparency import publish_head, status
 
 PG = os.environ.get("REALNAME_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 HERE = Path(__file__).resolve().parent

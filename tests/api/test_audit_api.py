@@ -30,7 +30,7 @@ def test_heads_keys_and_proofs_for_inspectors(db_url: str) -> None:
         first = TreeHead.from_dict(client.get("/v1/audit/head", headers=inspector).json())
 
         k.verify(agent, k.card())  # more events, then a proof of the registration against a newer head
-        from realname.audit.transparency import publish_head
+        from realname.supervision.transparency import publish_head
 
         second = publish_head(k.svc)
         r = client.get(f"/v1/audit/consistency?old={first.size}", headers=inspector)

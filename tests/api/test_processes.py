@@ -26,12 +26,12 @@ from tests.servers import serve
 from tests.support import need_data
 
 from realname.audit.log import verify_chain
-from realname.audit.transparency import publish_head
 from realname.context import Services
 from realname.operators.auth import authenticate, login
 from realname.operators.demo import DEMO_PASSWORD
 from realname.registration import verifications
 from realname.registry.tables import AuditEvent, AuditLeaf, PhoneNumber, Registration, Verification
+from realname.supervision.transparency import publish_head
 
 
 @dataclass

@@ -17,7 +17,6 @@ from realname.audit import merkle, tree
 from realname.audit.chain import UNLINKED, event_hash
 from realname.audit.log import append, verify_chain
 from realname.audit.proofs import check_consistency, check_inclusion, consistency, inclusion
-from realname.audit.transparency import prove_registration, publish_head, status
 from realname.audit.tree_heads import TreeHead, public_keys
 from realname.audit.witness import Witness
 from realname.context import SYSTEM, Services
@@ -26,6 +25,7 @@ from realname.operators.auth import authenticate, login
 from realname.operators.demo import DEMO_PASSWORD
 from realname.registration import registrations, verifications
 from realname.registry.tables import AuditEvent, AuditLeaf, AuditSkip
+from realname.supervision.transparency import prove_registration, publish_head, status
 
 KEYS = public_keys(KEYRING)
 

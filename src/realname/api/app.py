@@ -57,7 +57,7 @@ def allowed_methods(request: Request) -> list[str]:
 async def _publish_heads(svc: Services) -> None:
     """Sign a tree head of the audit log every ``log_head_seconds``; a failure is logged and retried next time
     (a missing log key, a database that is down), never fatal to the service."""
-    from realname.audit.transparency import publish_due
+    from realname.supervision.transparency import publish_due
 
     every = svc.settings.log_head_seconds
     while True:

@@ -93,7 +93,7 @@ def audit_verify_cmd(
 @audit_app.command("publish-head")
 def publish_head_cmd(out_file: OutOpt = None) -> None:
     """Bring every committed event into the log and sign a tree head (STH) for it; prints the head as JSON."""
-    from realname.audit.transparency import publish_head
+    from realname.supervision.transparency import publish_head
 
     with _registry_errors():
         head = publish_head(_services())
@@ -103,8 +103,8 @@ def publish_head_cmd(out_file: OutOpt = None) -> None:
 @audit_app.command("log-keys")
 def log_keys_cmd(out_file: OutOpt = None) -> None:
     """The log's public keys (old ones included): what the regulator needs to check heads and proofs."""
-    from realname.audit.transparency import log_keys
     from realname.audit.tree_heads import keys_document
+    from realname.supervision.transparency import log_keys
 
     with _registry_errors():
         keys = log_keys(_services())
@@ -117,8 +117,8 @@ def log_keys_cmd(out_file: OutOpt = None) -> None:
 def prove_cmd(registration_id: Annotated[str, typer.Argument(help="the registration")],
               out_file: OutOpt = None) -> None:
     """The registration's audit events with their inclusion proofs against a signed tree head (JSON)."""
-    from realname.audit.transparency import prove_registration
     from realname.context import SYSTEM
+    from realname.supervision.transparency import prove_registration
 
     with _registry_errors():
         doc = prove_registration(_services(), SYSTEM, registration_id)
@@ -132,8 +132,8 @@ def consistency_cmd(
     out_file: OutOpt = None,
 ) -> None:
     """The consistency proof between two published tree heads (JSON)."""
-    from realname.audit.transparency import prove_consistency
     from realname.context import SYSTEM
+    from realname.supervision.transparency import prove_consistency
 
     with _registry_errors():
         doc = prove_consistency(_services(), SYSTEM, old, new)
@@ -168,11 +168,9 @@ def check_head_cmd(
         if proof is not None:
             doc = _read(proof, "proof")
         else:
-            from realname.audit.proofs import consistency
+            from realname.supervision.transparency import consistency_between
 
-            svc = _services()
-            with svc.db.read() as s:
-                doc = consistency(s, old_head, new_head)
+            doc = consistency_between(_services(), old_head, new_head)
         result = check_consistency(doc, _keys(key), old_head, new_head)
     _verdict(result.ok, result.detail)
 

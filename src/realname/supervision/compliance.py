@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from realname.audit.log import append
-from realname.audit.transparency import status as audit_status
 from realname.context import Actor, Services
 from realname.operators.admin import get_operator_settings
 from realname.operators.auth import require
 from realname.operators.retention import face_data_status
 from realname.registry.tables import AuditEvent, Consent, FaceTemplate, Operator, Verification
+from realname.supervision.transparency import status as audit_status
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from sqlalchemy import Select, and_, or_, select
 
 from realname.audit.chain import ChainReport
 from realname.audit.log import append
-from realname.audit.transparency import status as audit_status
 from realname.context import Actor, Services
 from realname.errors import ForbiddenError, NotFoundError
 from realname.operators.auth import require
@@ -27,6 +26,7 @@ from realname.registry.tables import Operator, Outlet, Person, PhoneNumber, Regi
 from realname.supervision.counts import Summary, summarise, window
 from realname.supervision.csv_files import BOM, csv_text
 from realname.supervision.period import EARLIEST, Period, check_day
+from realname.supervision.transparency import status as audit_status
 
 DEFAULT_DAYS = 30
 CSV_BATCH = 1000

@@ -18,7 +18,6 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from realname.audit.log import append
-from realname.audit.transparency import status as audit_status
 from realname.context import Actor, Services
 from realname.errors import BadInputError, ForbiddenError, NotFoundError
 from realname.operators.auth import require
@@ -46,6 +45,7 @@ from realname.registry.tables import (
 )
 from realname.supervision.counts import Summary, summarise, window
 from realname.supervision.period import Period
+from realname.supervision.transparency import status as audit_status
 
 # Reason codes (liveness session, matcher, capture) by the category a report counts them under.
 CATEGORIES: dict[str, str] = {

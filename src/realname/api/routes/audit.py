@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from realname.api.registry_schemas import ChainOut
 from realname.api.schemas import V1_ERRORS
 from realname.api.security import Caller, Svc, secured
-from realname.audit import transparency
 from realname.audit.tree_heads import keys_document
 from realname.errors import NotFoundError
+from realname.supervision import transparency
 from realname.supervision.inspection import chain_status
 
 router = APIRouter(prefix="/v1", responses=V1_ERRORS, tags=["audit"])

@@ -1,6 +1,7 @@
 """The transparency log's use cases, over :class:`~realname.context.Services`: publish a signed tree head, check
 the trail (incrementally by default), prove a registration's events, prove that one head extends another. The CLI
-and the API are thin layers over these.
+and the API are thin layers over these. They live here, not in :mod:`realname.audit`, because they combine the log
+with roles and registrations (and ``audit`` must not import ``operators``, which appends to it).
 """
 
 from __future__ import annotations
@@ -96,6 +97,13 @@ def prove_registration(svc: Services, actor: Actor, registration_id: str) -> dic
     head = publish_head(svc)
     with svc.db.read() as s:
         return inclusion(s, head, subjects, registration_id)
+
+
+def consistency_between(svc: Services, old: TreeHead, new: TreeHead) -> dict[str, Any]:
+    """The consistency proof between two heads the caller holds, from this log's stored nodes (for ``audit
+    check-head`` without a proof file)."""
+    with svc.db.read() as s:
+        return consistency(s, old, new)
 
 
 def prove_consistency(svc: Services, actor: Actor, old_size: int, new_size: int | None = None) -> dict[str, Any]:
