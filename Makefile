@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 DATA   ?= ../shared/data
 BENCH_OUT ?= bench-out
 
-.PHONY: run test check bench lock clean install install-dev browser
+.PHONY: run test check bench lock clean install install-dev browser load log-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ check: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/run_all.py --data $(DATA) --out $(BENCH_OUT)
+
+# The service under load on PostgreSQL (1, 2, 4 workers, then a SIGKILL mid-run): benchmarks/load.py.
+load: install-dev
+	$(BIN)/python benchmarks/load.py --out $(BENCH_OUT)/load
+
+# The transparency log at scale on PostgreSQL (appends, signing, proofs, incremental checks at 100k/1M/10M events).
+log-scale: install-dev
+	$(BIN)/python benchmarks/log_scale.py --out $(BENCH_OUT)/log-scale
 
 lock:
 	scripts/lock.sh

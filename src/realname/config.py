@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     reader_statement_minutes: float = Field(10.0, gt=0, description="oldest card reader statement accepted")
     csca_trust_list: Path | None = Field(None, description="PEM file of the country signing CA certificates trusted "
                                          "for passport chips; none: chip reads are refused as untrusted")
+    log_head_seconds: float = Field(60.0, ge=0, description="how often `realname serve` signs a tree head of the audit "
+                                    "log (the regulator's maximum merge delay); 0: only on demand")
     test_mode: bool = Field(False, description="tests only: allows fixed_challenge")
     fixed_challenge: str | None = Field(None, description="tests only: actions every challenge asks for")
     fixed_live_check: Literal["pass", "fail", "review"] | None = Field(

@@ -88,8 +88,8 @@ class Services:
 
     @cached_property
     def live_check(self) -> LiveCheck:
-        if self._live_check is None and self.settings.fixed_live_check:  # tests of a real server (test mode only)
-            return FixedLiveCheck(self.settings.fixed_live_check)
+        if self._live_check is None and self.settings.fixed_live_check:  # load tests: no faces (test mode only)
+            self._live_check = FixedLiveCheck(self.settings.fixed_live_check)
         return self._live_check or FaceLiveCheck(self.faces)
 
     @cached_property

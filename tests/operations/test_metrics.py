@@ -23,6 +23,8 @@ NAMES = {
     "realname_decisions": "counter", "realname_decision_reasons": "counter", "realname_compare_seconds": "histogram",
     "realname_live_check_seconds": "histogram", "realname_failures_to_acquire": "counter",
     "realname_cap_refusals": "counter", "realname_audit_events": "gauge", "realname_audit_head_age_seconds": "gauge",
+    "realname_audit_unbatched_events": "gauge", "realname_audit_tree_head_size": "gauge",
+    "realname_audit_tree_head_age_seconds": "gauge",
     "realname_db_pool_connections_in_use": "gauge", "realname_db_pool_connections_open": "gauge",
 }
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -33,7 +35,8 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Counter,
     tmp = tmp_path_factory.mktemp("metrics")
     shared = tmp / "prometheus"
     shared.mkdir()
-    env = {"REALNAME_METRICS_TOKEN": TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    # A tree head every second, so the scrape after the flow finds a signed one.
+    env = {"REALNAME_METRICS_TOKEN": TOKEN, "PROMETHEUS_MULTIPROC_DIR": str(shared), "REALNAME_LOG_HEAD_SECONDS": "1"}
     # Worker b's live checks fail (face_mismatch): decisions of both outcomes, with a reason code.
     with counter(tmp, "w1", **env) as a, counter(tmp, "w2", **env, REALNAME_FIXED_LIVE_CHECK="fail") as b:
         yield a, b
@@ -103,6 +106,9 @@ def test_the_metrics_after_a_whole_registration(workers: tuple[Counter, Counter]
         assert value(values, "realname_cap_refusals_total", cap="per_operator") == 1
         assert value(values, "realname_audit_events") > 10
         assert 0 <= value(values, "realname_audit_head_age_seconds") < 600
+        assert value(values, "realname_audit_unbatched_events") >= 0
+        assert 0 < value(values, "realname_audit_tree_head_size") <= value(values, "realname_audit_events")
+        assert 0 <= value(values, "realname_audit_tree_head_age_seconds") < 600
         assert value(values, "realname_db_pool_connections_open") >= 1
         assert first.json()["id"] not in r.text  # route templates, never a path with an id
 

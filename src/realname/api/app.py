@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -54,6 +56,20 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(found)
 
 
+async def _publish_heads(svc: Services) -> None:
+    """Sign a tree head of the audit log every ``log_head_seconds``; a failure is logged and retried next time
+    (a missing log key, a database that is down), never fatal to the service."""
+    from realname.supervision.transparency import publish_due
+
+    every = svc.settings.log_head_seconds
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(publish_due, svc, every)
+        except Exception:
+            logging.getLogger("realname.audit").exception("could not publish a tree head of the audit log")
+
+
 def create_app(settings: Settings | None = None, engine: FaceEngine | None = None,
                services: Services | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -65,7 +81,10 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         # Read the thresholds file and the keyring at start-up: a broken file should stop the service, not
         # the first customer.
         await run_in_threadpool(lambda: (app.state.faces.thresholds, svc.keyring))
+        heads = asyncio.create_task(_publish_heads(svc)) if settings.log_head_seconds > 0 else None
         yield
+        if heads is not None:
+            heads.cancel()
         svc.db.dispose()
         metrics.process_exited()
 

@@ -6,6 +6,10 @@ event before it (``GENESIS`` for the first). :func:`verify` walks the chain once
 What the chain alone cannot show is a cut-off tail: the remaining prefix is still a valid chain. The caller keeps
 an anchor (the last seq and hash, recorded elsewhere) and compares it with :attr:`ChainReport.count` and
 :attr:`ChainReport.last_hash`.
+
+Since the transparency log (:mod:`realname.audit.tree`) new events are *unlinked*: their ``prev_hash`` is
+:data:`UNLINKED` and their order is fixed by the Merkle tree instead, so appends need not wait for each other.
+The linked events written before stay a chain and are still verified as one.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 GENESIS = "0" * 64
+UNLINKED = ""  # the prev_hash of an event ordered by the Merkle tree rather than by a link
 
-Problem = Literal["altered", "missing", "reordered", "broken_link"]
+Problem = Literal["altered", "missing", "reordered", "broken_link", "bad_tree"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,10 @@ def verify(records: Iterable[EventRecord]) -> ChainReport:
         count, prev_hash = expected, rec.hash
     return ChainReport(True, count, prev_hash, None, None,
                        f"{count} events verified; compare the count and last hash with the recorded anchor")
+
+
+def intact(rec: EventRecord) -> bool:
+    return _intact(rec)
 
 
 def _intact(rec: EventRecord) -> bool:

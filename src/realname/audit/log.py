@@ -1,8 +1,10 @@
-"""The audit chain in the database: append inside the caller's transaction, verify by streaming.
+"""The audit events in the database: append inside the caller's transaction, read by streaming.
 
-Appending locks the single ``audit_head`` row (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction is
-already exclusive), so sequence numbers have no gaps and follow commit order across all workers. The event is
-written in the same transaction as the state change it records: both land, or neither does.
+An event takes the next seq (a PostgreSQL sequence; ``max + 1`` on SQLite, whose write transactions are exclusive)
+and hashes its own fields; it is *not* linked to the event before (``prev_hash`` is ``UNLINKED``), so appends on
+different workers do not wait for one another. The order is fixed afterwards by the transparency log
+(:mod:`realname.audit.tree`), which takes committed events in seq order into a Merkle tree. The event is written in
+the same transaction as the state change it records: both land, or neither does.
 """
 
 from __future__ import annotations
@@ -12,39 +14,40 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
-from realname.audit.chain import GENESIS, ChainReport, EventRecord, link, verify
-from realname.registry.tables import AuditEvent, AuditHead
+from realname.audit.chain import UNLINKED, ChainReport, EventRecord, event_hash
+from realname.registry.tables import AuditEvent
+
+SEQUENCE = "audit_events_seq"
 
 
-def _record(row: AuditEvent) -> EventRecord:
-    return EventRecord(seq=row.seq, at=row.at, actor=row.actor, action=row.action, subject=row.subject,
-                       payload=row.payload, prev_hash=row.prev_hash, hash=row.hash)
+def next_seq(session: Session) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        # The transaction gets its id before its seq: whoever holds a seq is a writing transaction, which is all
+        # the batcher has to wait for (realname.audit.tree).
+        return int(session.execute(text(f"SELECT pg_current_xact_id(), nextval('{SEQUENCE}')")).one()[1])
+    return int(session.execute(select(func.coalesce(func.max(AuditEvent.seq), 0))).scalar_one()) + 1
 
 
 def append(session: Session, *, at: datetime, actor: str, action: str, subject: str,
            payload: Mapping[str, Any] | None = None) -> EventRecord:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
-    prev = None if head.seq == 0 else session.get(AuditEvent, head.seq)
-    record = link(_record(prev) if prev is not None else None, at=at.isoformat(timespec="microseconds"),
-                  actor=actor, action=action, subject=subject, payload=dict(payload or {}))
-    session.add(AuditEvent(seq=record.seq, at=record.at, actor=record.actor, action=record.action,
-                           subject=record.subject, payload=dict(record.payload), prev_hash=record.prev_hash,
-                           hash=record.hash))
-    head.seq, head.hash = record.seq, record.hash
+    """The payload is copied through JSON, so the record holds what a database round trip returns. (On SQLite the
+    ``max + 1`` query autoflushes an earlier append of the same transaction.)"""
+    stored = json.loads(json.dumps(dict(payload or {}), allow_nan=False))
+    seq, text_at = next_seq(session), at.isoformat(timespec="microseconds")
+    digest = event_hash(seq, text_at, actor, action, subject, stored, UNLINKED)
+    record = EventRecord(seq, text_at, actor, action, subject, stored, UNLINKED, digest)
+    session.add(AuditEvent(seq=seq, at=text_at, actor=actor, action=action, subject=subject, payload=stored,
+                           prev_hash=UNLINKED, hash=digest))
     return record
 
 
 # The payload is read as its stored text and parsed here: the JSON column type's per-row processing costs more
 # than the hashing itself on a long chain.
-_COLUMNS = (AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.subject,
-            cast(AuditEvent.payload, Text), AuditEvent.prev_hash, AuditEvent.hash)
+COLUMNS = (AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.subject,
+           cast(AuditEvent.payload, Text), AuditEvent.prev_hash, AuditEvent.hash)
 
 
 def events(session: Session, batch: int = 20_000) -> Iterator[EventRecord]:
@@ -52,7 +55,7 @@ def events(session: Session, batch: int = 20_000) -> Iterator[EventRecord]:
     no ORM objects: verifying 200,000 events is dominated by hashing, not loading)."""
     last = 0
     while True:
-        rows = session.execute(select(*_COLUMNS).where(AuditEvent.seq > last).order_by(AuditEvent.seq)
+        rows = session.execute(select(*COLUMNS).where(AuditEvent.seq > last).order_by(AuditEvent.seq)
                                .limit(batch)).all()
         if not rows:
             return
@@ -62,16 +65,14 @@ def events(session: Session, batch: int = 20_000) -> Iterator[EventRecord]:
         last = rows[-1][0]
 
 
+def row_record(row: Any) -> EventRecord:
+    seq, at, actor, action, subject, payload, prev_hash, digest = row[:8]
+    return EventRecord(seq, at, actor, action, subject, json.loads(payload), prev_hash, digest)
+
+
 def verify_chain(session: Session) -> ChainReport:
-    """Verify every event, then the head: a chain cut short at its end no longer reaches the head's seq and hash."""
-    report = verify(events(session))
-    if not report.ok:
-        return report
-    head = session.get(AuditHead, 1)
-    want_seq, want_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
-    if report.count != want_seq or report.last_hash != want_hash:
-        return ChainReport(ok=False, count=report.count, last_hash=report.last_hash,
-                           first_bad_seq=report.count + 1, problem="missing",
-                           detail=f"the chain ends at event {report.count} but its head records event {want_seq}: "
-                                  "events at the end were removed")
-    return report
+    """The full walk: every event, the legacy chain's links and anchor, the tree's leaves, stored root and tree
+    heads (see :func:`realname.audit.verification.full`)."""
+    from realname.audit.verification import full
+
+    return full(session)

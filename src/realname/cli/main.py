@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from realname import __version__
-from realname.cli import bench, liveness, operations, reader, registry, supervision
+from realname.cli import audit, bench, liveness, operations, reader, registry, supervision
 from realname.cli.common import EXIT_BAD_INPUT, err, errors_as_exit, out, settings
 from realname.errors import RealnameError
 
@@ -22,6 +22,7 @@ app.command("calibrate")(bench.calibrate_cmd)
 registry.register(app)
 supervision.register(app)
 operations.register(app)
+audit.register(app)
 
 EXIT_FOR = {"match": 0, "no_match": 1, "review": 3}
 
@@ -99,8 +100,10 @@ def quality(
 def serve(
     host: Annotated[str | None, typer.Option(help="default 127.0.0.1")] = None,
     port: Annotated[int | None, typer.Option(help="default 8000")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes (uvicorn); each builds its own app "
+                                                              "from the environment's settings")] = 1,
 ) -> None:
-    """Start the HTTP service (REST API)."""
+    """Start the HTTP service (REST API). With --workers N, N processes share the port: stateless, one database."""
     import uvicorn
 
     from realname.api.app import create_app
@@ -117,7 +120,11 @@ def serve(
     logs.configure(getattr(logging, s.log_level.upper()))
     # log_config=None: uvicorn's own loggers go through the JSON handler; no access log (it would print query
     # strings): realname.operations.requests writes one line per request instead.
-    uvicorn.run(create_app(s), host=s.host, port=s.port, log_config=None, access_log=False)
+    if workers > 1:  # each worker imports the factory and reads its settings from the environment
+        uvicorn.run("realname.api.app:create_app", factory=True, host=s.host, port=s.port, workers=workers,
+                    log_config=None, access_log=False)
+    else:
+        uvicorn.run(create_app(s), host=s.host, port=s.port, log_config=None, access_log=False)
 
 
 def run() -> None:

@@ -1,5 +1,5 @@
 """Registry administration from the command line: schema, keys, demo data, operators, outlets, users, number
-stock, retention and the audit chain.
+stock and retention (the audit trail's commands are in :mod:`realname.cli.audit`).
 
 Thin wrappers over the use cases (:mod:`realname.operators`, :mod:`realname.registration`) and
 :mod:`realname.registry.queries`: parse the arguments, call the use case as the ``SYSTEM`` actor, print the result
@@ -36,7 +36,6 @@ outlet_app = typer.Typer(help="An operator's outlets (points of sale).", no_args
 user_app = typer.Typer(help="Users: agents, supervisors, operator admins, inspectors, auditors.",
                        no_args_is_help=True)
 numbers_app = typer.Typer(help="An operator's number stock.", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit chain.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
@@ -53,7 +52,6 @@ def register(app: typer.Typer) -> None:
     app.command("purge")(purge_cmd)
     app.command("erase-biometrics")(erase_biometrics_cmd)
     app.command("suspend-overdue")(suspend_overdue_cmd)
-    app.add_typer(audit_app, name="audit")
 
 
 # -- plumbing -----------------------------------------------------------------------------------------------------
@@ -214,6 +212,26 @@ def keys_rotate_cmd(as_json: JsonOpt = False) -> None:
     else:
         _say(f"New active key {key_id} (was {previous}); {count} values re-encrypted.")
         _say("Restart running services (realname serve) so that they load the new key.")
+
+
+@keys_app.command("rotate-log")
+def keys_rotate_log_cmd(as_json: JsonOpt = False) -> None:
+    """A new active log signing key (the first one for an older keyring); old ones stay, so old tree heads still
+    check. Give the regulator the new public keys (realname audit log-keys)."""
+    from realname.operators.keys import rotate_log_key
+    from realname.privacy.keyring import KEYRING_ENV
+
+    with _registry_errors():
+        if os.environ.get(KEYRING_ENV, "").strip():
+            raise BadInputError(f"the keyring comes from {KEYRING_ENV}: rotate with a keyring file "
+                                "(REALNAME_KEYRING_FILE) and unset the variable", code="keyring_in_env")
+        svc = _services()
+        key_id, previous = rotate_log_key(svc, svc.settings.keyring_file)
+    if as_json:
+        _json({"log_key_id": key_id, "previous": previous})
+    else:
+        _say(f"New active log key {key_id} (was {previous or 'none'}). Restart running services; hand the new "
+             "public keys (realname audit log-keys) to the regulator.")
 
 
 # -- demo ---------------------------------------------------------------------------------------------------------
@@ -418,24 +436,3 @@ def suspend_overdue_cmd(as_json: JsonOpt = False) -> None:
         _json({"lapsed_orders": n})
     else:
         _say(f"{n} overdue re-verification orders lapsed")
-
-
-# -- audit --------------------------------------------------------------------------------------------------------
-
-
-@audit_app.command("verify")
-def audit_verify_cmd(as_json: JsonOpt = False) -> None:
-    """Check every audit event's hash and link. Exit 0 intact, 1 broken (naming the first bad event)."""
-    from realname.supervision.inspection import chain_status
-
-    with _registry_errors():
-        report = chain_status(_services())
-    if as_json:
-        _json(dataclasses.asdict(report))
-    elif report.ok:
-        _say(f"Audit chain intact: {report.count} events, last hash {report.last_hash}")
-    else:
-        out.print(f"[bold red]Audit chain BROKEN[/] at event {report.first_bad_seq} ({report.problem}): "
-                  f"{escape(report.detail)}", highlight=False)
-        _say(f"  {report.count} events verified before it; last good hash {report.last_hash}")
-    raise typer.Exit(0 if report.ok else 1)

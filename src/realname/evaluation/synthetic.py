@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from stdnum.cn import ric
 
 from realname.audit.chain import GENESIS, event_hash
@@ -388,7 +388,7 @@ class _Generator:
         org, rows = self.org_rows, self.rows
         with self.svc.db.write() as s:
             head = s.get(AuditHead, 1)
-            if head is not None and head.seq > 0:
+            if (head is not None and head.seq > 0) or s.execute(select(AuditEvent.seq).limit(1)).first():
                 raise ConflictError("the audit chain is not empty: generate into an empty database",
                                     code="not_empty")
             conn = s.connection()
@@ -411,6 +411,8 @@ class _Generator:
                     reported = due
             self.progress(self.spec.registrations - reported)
             last = events[-1]
+            if conn.dialect.name == "postgresql":  # new events continue after the generated (linked) ones
+                conn.execute(text("SELECT setval('audit_events_seq', :n)"), {"n": last["seq"]})
             if head is None:
                 conn.execute(insert(AuditHead), [dict(id=1, seq=last["seq"], hash=last["hash"])])
             else:

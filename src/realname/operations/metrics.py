@@ -124,22 +124,35 @@ def watch_pool(engine: Engine) -> None:
 
 
 def audit_gauges(session: Session, now: datetime) -> Iterator[Metric]:
-    """The audit log's gauges, read at scrape time. This is the one place for gauges about the log: the signed
-    Merkle tree head's age is added here next to the chain head's."""
-    from sqlalchemy import select
+    """The audit log's gauges, read at scrape time (each an indexed lookup, however long the log): its size, the
+    newest event's age, how many events still wait for the tree, and the last signed tree head's size and age (a
+    head that stops getting younger means the batcher or its schedule stopped)."""
+    from sqlalchemy import func, select
 
-    from realname.registry.tables import AuditEvent, AuditHead
+    from realname.registry.tables import AuditEvent, AuditLogState, AuditTreeHead
 
-    head = session.get(AuditHead, 1)
-    size = GaugeMetricFamily("realname_audit_events", "events in the audit log (the chain head's sequence number)")
-    size.add_metric([], head.seq if head is not None else 0)
+    last = session.execute(select(func.max(AuditEvent.seq))).scalar_one_or_none() or 0
+    size = GaugeMetricFamily("realname_audit_events", "events in the audit log (the newest event's sequence number)")
+    size.add_metric([], last)
     yield size
-    if head is not None and head.seq > 0:
-        at = session.execute(select(AuditEvent.at).where(AuditEvent.seq == head.seq)).scalar_one()
-        age = GaugeMetricFamily("realname_audit_head_age_seconds", "seconds since the event the chain head "
-                                "points to was appended")
+    if last > 0:
+        at = session.execute(select(AuditEvent.at).where(AuditEvent.seq == last)).scalar_one()
+        age = GaugeMetricFamily("realname_audit_head_age_seconds", "seconds since the newest event was appended")
         age.add_metric([], max(0.0, (now - datetime.fromisoformat(at)).total_seconds()))
         yield age
+    state = session.get(AuditLogState, 1)
+    waiting = GaugeMetricFamily("realname_audit_unbatched_events", "events appended but not yet in the Merkle tree")
+    waiting.add_metric([], max(0, last - (state.next_seq - 1 if state is not None else 0)))
+    yield waiting
+    head = session.execute(select(AuditTreeHead).order_by(AuditTreeHead.id.desc()).limit(1)).scalar_one_or_none()
+    if head is not None:
+        head_size = GaugeMetricFamily("realname_audit_tree_head_size", "leaves covered by the last signed tree head")
+        head_size.add_metric([], head.size)
+        yield head_size
+        head_age = GaugeMetricFamily("realname_audit_tree_head_age_seconds", "seconds since the last signed tree "
+                                     "head was signed")
+        head_age.add_metric([], max(0.0, now.timestamp() - head.timestamp / 1000))
+        yield head_age
 
 
 class _AuditCollector(Collector):

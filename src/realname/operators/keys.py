@@ -19,6 +19,22 @@ from realname.privacy.keyring import KEYRING_ENV, Keyring
 from realname.registry.tables import FaceTemplate, Person, Verification
 
 
+def rotate_log_key(svc: Services, keyring_path: Path, actor: Actor = SYSTEM) -> tuple[str, str | None]:
+    """A new active log signing key; returns it and the previous one. The keyring file is re-read and saved inside
+    the write transaction that records the rotation, so two rotations at once are serialised."""
+    if os.environ.get(KEYRING_ENV, "").strip():
+        raise ConfigError(f"{KEYRING_ENV} is set: rotate a keyring file (REALNAME_KEYRING_FILE), then update the "
+                          "variable from it")
+    with svc.db.write() as s:
+        current = Keyring.load(keyring_path, {})
+        new_ring = current.rotated_log_key()
+        assert new_ring.log_active is not None
+        new_ring.save(keyring_path)
+        append(s, at=svc.now(), actor=actor.username, action="log_key_rotation", subject=new_ring.log_active,
+               payload={"previous": current.log_active})
+    return new_ring.log_active, current.log_active
+
+
 def rotate_keys(svc: Services, keyring_path: Path, actor: Actor = SYSTEM) -> tuple[str, int]:
     """Returns the new key id and the number of values re-encrypted.
 

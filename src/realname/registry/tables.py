@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -343,7 +345,7 @@ class FaceTemplate(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 text exactly as hashed
+    at: Mapped[str] = mapped_column(String(40), index=True)  # ISO 8601 text exactly as hashed; reports count by it
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str] = mapped_column(String(64), index=True)  # evidence lookups: the events of one record
@@ -353,10 +355,71 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """One row: the chain's last seq and hash. Appenders lock it, so events get gap-free sequence numbers in
-    commit order on every worker; it is also the anchor that makes truncating the tail detectable."""
+    """One row: the last seq and hash of the *legacy* hash chain (events written before the transparency log,
+    each linked to the one before). Appends no longer touch it; it stays the anchor of that linked prefix."""
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- the transparency log over the audit events (see realname.audit.tree) ----------------------------------------
+
+class AuditLeaf(Base):
+    """Leaf ``idx`` of the Merkle tree is event ``seq``: leaves follow seq order, and a seq that is not a leaf
+    below the tree's ``next_seq`` is an explicit :class:`AuditSkip`."""
+
+    __tablename__ = "audit_leaves"
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class AuditNode(Base):
+    """The hash of the perfect subtree of leaves ``[idx * 2^level, (idx + 1) * 2^level)``: level 0 holds the leaf
+    hashes. Every proof is answered from these in O(log n) reads."""
+
+    __tablename__ = "audit_tree_nodes"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditSkip(Base):
+    """A sequence number that will never hold an event (its transaction rolled back), recorded by the batcher
+    once that is certain, so the leaves stay gap-free and nothing after it waits forever."""
+
+    __tablename__ = "audit_skips"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    noted_at: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(200))
+
+
+class AuditTreeHead(Base):
+    """A signed tree head (STH): the tree of the first ``size`` leaves has root ``root``, signed at
+    ``timestamp`` (ms since the epoch, UTC) with log key ``key_id``."""
+
+    __tablename__ = "audit_tree_heads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))  # base64 Ed25519
+
+
+class AuditLogState(Base):
+    """One row. The tree: ``size`` leaves, every seq below ``next_seq`` a leaf or a skip, ``frontier`` its compact
+    range (JSON list of hex hashes). The verified prefix: the first ``verified_size`` leaves (up to event
+    ``verified_seq``) were last checked against their events and the tree heads, leaving compact range
+    ``verified_frontier`` and the legacy chain's last hash ``chain_hash``; checks resume from there."""
+
+    __tablename__ = "audit_log_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    next_seq: Mapped[int] = mapped_column(BigInteger, default=1)
+    frontier: Mapped[str] = mapped_column(Text, default="[]")
+    verified_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    verified_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    verified_frontier: Mapped[str] = mapped_column(Text, default="[]")
+    chain_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)

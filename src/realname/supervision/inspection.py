@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, or_, select
 
 from realname.audit.chain import ChainReport
-from realname.audit.log import append, verify_chain
+from realname.audit.log import append
 from realname.context import Actor, Services
 from realname.errors import ForbiddenError, NotFoundError
 from realname.operators.auth import require
@@ -26,6 +26,7 @@ from realname.registry.tables import Operator, Outlet, Person, PhoneNumber, Regi
 from realname.supervision.counts import Summary, summarise, window
 from realname.supervision.csv_files import BOM, csv_text
 from realname.supervision.period import EARLIEST, Period, check_day
+from realname.supervision.transparency import status as audit_status
 
 DEFAULT_DAYS = 30
 CSV_BATCH = 1000
@@ -68,14 +69,15 @@ def summary(svc: Services, actor: Actor, start: date | None = None, end: date | 
     op = _scope(actor)
     p = period(svc, start, end)
     _audit(svc, actor, "summary", p, op)
-    return summarise(svc, p, window(svc, p, op), chain_status(svc))
+    return summarise(svc, p, window(svc, p, op), chain_status(svc, whole=False))
 
 
-def chain_status(svc: Services) -> ChainReport:
-    """The audit chain checked from its first event to its last, in one read transaction. Not audited, and no
-    access check: the callers (``audit verify`` in the CLI, the route secured by ``audit.verify``) have one."""
-    with svc.db.read() as s:
-        return verify_chain(s)
+def chain_status(svc: Services, *, whole: bool = True) -> ChainReport:
+    """The audit trail checked against itself and the log's tree heads: from its first event (the default: what
+    ``audit verify`` and its route are asked for), or incrementally from the last verified prefix (``whole=False``,
+    what summaries and reports use). Not audited, and no access check: the callers (``audit verify`` in the CLI,
+    the route secured by ``audit.verify``) have one."""
+    return audit_status(svc, whole=whole)
 
 
 # --- the CSV export ----------------------------------------------------------------------------------------------
