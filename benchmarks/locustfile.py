@@ -56,9 +56,8 @@ def card() -> dict[str, Any]:
 
 
 def login(user: HttpUser, username: str) -> dict[str, str]:
-    """Kiosks log in one at a time (as a shift starts, not all in one instant: concurrent logins of one user are
-    throttled, and on PostgreSQL two at once can deadlock on the throttle rows, see the README); a 429 is waited
-    out as told."""
+    """Kiosks log in one at a time, as a shift starts (the load measured is registrations, not a login storm; parallel
+    logins of one user are tested in tests/operators/test_auth.py); a 429 is waited out as told."""
     with _login_lock:
         return _login(user, username)
 

@@ -148,6 +148,31 @@ def test_parallel_guesses_cannot_outrun_the_limit(db_url: str) -> None:
     assert isinstance(refused(lambda: login(svc, "agent1", DEMO_PASSWORD)), LoginThrottledError)
 
 
+def test_one_user_logging_in_from_many_kiosks_at_once_never_deadlocks(db_url: str) -> None:
+    """Right passwords in parallel, one username and one client address (kiosks behind one gateway at the start of
+    a shift): each login succeeds. The throttle rows are locked in one order everywhere; before, a success's refund
+    (the username's row, then the client's) could meet another login's check (both rows, in key order) the other
+    way round, and PostgreSQL ended one of them with a deadlock error."""
+    svc, _ = seeded(db_url)
+    start = Barrier(8)
+
+    def log_in(i: int) -> str:
+        start.wait()
+        outcomes = []
+        for _ in range(4):
+            try:
+                login(svc, "agent1", DEMO_PASSWORD, client="10.0.0.1")
+                outcomes.append("ok")
+            except LoginThrottledError as exc:  # a parallel attempt still being checked: told to retry
+                outcomes.append(exc.code)
+        return ",".join(outcomes)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(log_in, range(8)))
+    assert all(set(r.split(",")) <= {"ok", "too_many_logins"} for r in results), results
+    assert sum(r.count("ok") for r in results) >= 8
+
+
 # --- timing ----------------------------------------------------------------------------------------------------------
 
 def test_an_unknown_username_takes_as_long_as_a_wrong_password(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -179,13 +179,23 @@ def _limit(svc: Services, scope: str) -> int:
 def _throttles(s: Session, keys: list[tuple[str, str]], now: datetime) -> dict[str, LoginThrottle]:
     """The keys' rows, created when missing and locked (FOR UPDATE on PostgreSQL; SQLite's write transaction is
     exclusive). Created first, then locked: a lock taken on a row that does not exist yet would hold nothing, and
-    parallel first attempts would all pass."""
+    parallel first attempts would all pass. Every lock on these rows is taken in key order (here and in
+    :func:`_refund`), so two logins never wait on each other's rows the other way round (a deadlock)."""
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for key, scope in keys:
-        s.execute(insert(LoginThrottle).values(key=key, scope=scope, failures=0, locks=0, updated_at=now)
-                  .on_conflict_do_nothing(index_elements=[LoginThrottle.key]))
-    q = select(LoginThrottle).where(LoginThrottle.key.in_([k for k, _ in keys])).with_for_update()
-    return {row.key: row for row in s.execute(q).scalars()}
+    for _ in range(10):
+        for key, scope in sorted(keys):
+            s.execute(insert(LoginThrottle).values(key=key, scope=scope, failures=0, locks=0, updated_at=now)
+                      .on_conflict_do_nothing(index_elements=[LoginThrottle.key]))
+        rows = {row.key: row for row in s.execute(_locked(keys)).scalars()}
+        if len(rows) == len(keys):
+            return rows
+        # A row that existed when inserted was purged (quiet for a day) before the lock: create it again.
+    raise RuntimeError("login throttle rows keep disappearing")  # pragma: no cover - ten races in a row
+
+
+def _locked(keys: list[tuple[str, str]]) -> Select[LoginThrottle]:
+    return (select(LoginThrottle).where(LoginThrottle.key.in_([k for k, _ in keys]))
+            .order_by(LoginThrottle.key).with_for_update())
 
 
 def _charge(svc: Services, s: Session, keys: list[tuple[str, str]], now: datetime) -> int | None:
@@ -215,10 +225,16 @@ def _charge(svc: Services, s: Session, keys: list[tuple[str, str]], now: datetim
 
 def _refund(s: Session, keys: list[tuple[str, str]]) -> None:
     """The password was right: the username starts afresh; the client only gets this attempt back (one good
-    account must not reset an address that guesses at others)."""
+    account must not reset an address that guesses at others).
+
+    The username's row is reset, not deleted: a row deleted here is inserted again by a parallel login, and an
+    insert locks its new row outside the key order every other lock follows (PostgreSQL found such deadlocks).
+    Quiet rows are purged later, a day after their last use."""
+    s.execute(_locked(keys))  # in key order, as every other login takes them
     for key, scope in keys:
         if scope == "user":
-            s.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+            s.execute(update(LoginThrottle).where(LoginThrottle.key == key)
+                      .values(failures=0, locks=0, locked_until=None))
         else:
             s.execute(update(LoginThrottle).where(and_(LoginThrottle.key == key, LoginThrottle.failures > 0))
                       .values(failures=LoginThrottle.failures - 1))
