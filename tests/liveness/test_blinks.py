@@ -104,14 +104,15 @@ def test_analyzer_gives_blink_scores_and_the_mesh() -> None:
     assert abs(f.yaw) < 15 and abs(f.pitch) < 15
 
 
-SHORT = 10.0  # seconds: the clips the test runs; the whole listing (19,000 frames) is `make bench`'s figure
+SHORT = 8.0  # seconds: the clips the test runs; the whole listing (19,000 frames) is `make bench`'s figure
 SHORT_FLOOR = 0.9  # the issue's 95% is the whole listing's figure (benchmarks/blink_eval.py); a subset swings
 
 
 @pytest.mark.models
 def test_blink_floor_on_the_short_clips_of_liveness_more() -> None:
-    """On the clips of liveness/more up to 10 s long: at least 90% of the listed blinks of the genuine clips found
-    within 0.3 s, and no blink on a clip that lists none, genuine or animated photo, but those in UNLISTED."""
+    """On the clips of liveness/more up to 8 s long (27 clips, 53 listed blinks): at least 90% of the listed blinks
+    of the genuine clips found within 0.3 s, and no blink on a clip that lists none, genuine or animated photo,
+    but those in UNLISTED."""
     listing = need_data("liveness", "more", "clips.csv")
     with listing.open(encoding="utf-8") as f:
         seconds = {r["rel"]: float(r["duration_s"]) for r in csv.DictReader(f)}

@@ -60,11 +60,13 @@ def category(reasons: list[str]) -> str:
     return "面部未反射屏幕光" if "light_response" in reasons else "动作未完成"
 CAPTURE_MS = 180_000  # ~26 s of capture, then the upload and the check, on two cores shared with the browser
 STRENGTH = 0.12  # the tinting camera's light on the face, as a share of full scale
+METRICS_TOKEN = "kiosk-metrics-token"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
-    s = start_web_server(tmp_path_factory.mktemp("kiosk"), REALNAME_FIXED_CHALLENGE=GENUINE_ACTIONS)
+    s = start_web_server(tmp_path_factory.mktemp("kiosk"), REALNAME_FIXED_CHALLENGE=GENUINE_ACTIONS,
+                         REALNAME_METRICS_TOKEN=METRICS_TOKEN)
     yield s
     s.stop()
 
@@ -206,6 +208,31 @@ def test_genuine_clip_registers_a_number_with_a_receipt(server: WebServer, launc
     page.click("#receipt-next")
     expect(page.locator("#view-home")).to_be_visible()
     assert errors == []
+    assert_metrics_after_one_registration(server)
+
+
+def assert_metrics_after_one_registration(server: WebServer) -> None:
+    """What the operations team's scraper sees after this counter's registration (the names and types are
+    checked in full in tests/operations/test_metrics.py): the kiosk's requests by route, its live check and
+    decision, the audit log's size; refused without the token."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    assert httpx.get(server.url + "/metrics", timeout=30).status_code == 401
+    r = httpx.get(server.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    values = {(s.name, tuple(sorted(s.labels.items()))): s.value
+              for family in text_string_to_metric_families(r.text) for s in family.samples}
+
+    def value(name: str, **labels: str) -> float:
+        return values.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    assert value("realname_http_requests_total", method="POST", route="/v1/registrations", status="201") == 1
+    assert value("realname_http_request_duration_seconds_count", method="POST",
+                 route="/v1/verifications/{verification_id}/capture") >= 1
+    assert value("realname_decisions_total", outcome="pass") >= 1
+    assert value("realname_live_check_seconds_count") >= 1 and value("realname_compare_seconds_count") >= 1
+    assert value("realname_audit_events") > 0 and value("realname_db_pool_connections_open") >= 1
 
 
 def test_a_camera_that_cannot_answer_the_screen_light_is_refused(server: WebServer, launch: BrowserFactory,
