@@ -44,7 +44,7 @@ browser:
 	  else echo "chromium is not installed and cannot be installed here: the browser tests will be skipped"; fi; }
 
 test: install-dev browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 check: install-dev
 	$(BIN)/ruff check src tests benchmarks
