@@ -65,17 +65,21 @@ class FaceMesh:
     def __init__(self) -> None:
         self._local = threading.local()
 
-    def _mesh(self) -> Any:
+    def _process(self, rgb: npt.NDArray[Any]) -> Any:
+        """This thread's mesh run on ``rgb``. A thread's first call builds its mesh and runs it with fd 2 silenced
+        in one window: MediaPipe opens the graph's calculators on its own threads after the constructor returns, so
+        TFLite's start-up line can come any time before the first result (a gap between two windows let it out)."""
         mesh = getattr(self._local, "mesh", None)
-        if mesh is None:
-            from mediapipe.python.solutions import face_mesh
+        if mesh is not None:
+            return mesh.process(rgb)
+        from mediapipe.python.solutions import face_mesh
 
-            with native_output():  # TFLite's and absl's start-up lines
-                mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
-                                          min_detection_confidence=0.3)
-            self._local.mesh = mesh
-            self._local.fresh = True
-        return mesh
+        with native_output():
+            mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+                                      min_detection_confidence=0.3)
+            result = mesh.process(rgb)
+        self._local.mesh = mesh
+        return result
 
     def landmarks(self, image: BGRImage, face: DetectedFace) -> npt.NDArray[np.float64] | None:
         """478 (x, y, z) points in image pixels, or None when the mesh finds no face in the crop."""
@@ -87,13 +91,7 @@ class FaceMesh:
         affine = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype=np.float64)
         crop = cv2.warpAffine(image, affine, (self.CROP, self.CROP), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE)
-        mesh = self._mesh()
-        if getattr(self._local, "fresh", False):  # a mesh's first inference prints absl's warning to fd 2
-            self._local.fresh = False
-            with native_output():
-                result = mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
-        else:
-            result = mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+        result = self._process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
         if not result.multi_face_landmarks:
             return None
         pts = to_pixels(result.multi_face_landmarks[0].landmark, self.CROP, self.CROP)

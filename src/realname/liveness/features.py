@@ -13,6 +13,7 @@ fractions of the frame), so thresholds carry across cameras.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -141,11 +142,12 @@ class FrameAnalyzer:
             running_mode=RunningMode.VIDEO, num_faces=2, output_face_blendshapes=True,
             min_face_detection_confidence=0.5, min_face_presence_confidence=0.5, min_tracking_confidence=0.5,
         )
-        with native_output():  # TFLite and absl print their start-up lines to fd 2 here
-            self._landmarker: Any = FaceLandmarker.create_from_options(options)
+        # Built at the first frame, in the same silenced window as the first inference: TFLite's and absl's
+        # start-up lines come from graph threads any time before the first result (see engine/mesh.py).
+        self._create: Callable[[], Any] = lambda: FaceLandmarker.create_from_options(options)
+        self._landmarker: Any = None
         self._lock = threading.Lock()
         self._last_ms = -1
-        self._first = True
 
     def _timestamp_ms(self, t: float) -> int:
         """The landmarker refuses a timestamp that does not increase; a session's may repeat or go back
@@ -161,9 +163,9 @@ class FrameAnalyzer:
         image = mp.Image(image_format=mp.ImageFormat.SRGB,
                          data=np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)))
         with self._lock:
-            if self._first:  # ... and on the first inference (absl's inference_feedback_manager warning)
-                self._first = False
+            if self._landmarker is None:
                 with native_output():
+                    self._landmarker = self._create()
                     result = self._landmarker.detect_for_video(image, self._timestamp_ms(t))
             else:
                 result = self._landmarker.detect_for_video(image, self._timestamp_ms(t))
@@ -180,7 +182,9 @@ class FrameAnalyzer:
 
     def close(self) -> None:
         with self._lock:
-            self._landmarker.close()
+            if self._landmarker is not None:
+                self._landmarker.close()
+                self._landmarker = None
 
 
 def _blinks(categories: Any) -> tuple[float, float]:
