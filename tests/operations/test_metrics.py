@@ -13,8 +13,9 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from tests.operations.flow import Counter, counter
+from tests.operations.scrape import samples, value
+from tests.operations.scrape import scrape as scrape_url
 from tests.support import jpeg_bytes
 
 TOKEN = "metrics-token-for-tests"
@@ -27,7 +28,6 @@ NAMES = {
     "realname_audit_tree_head_age_seconds": "gauge",
     "realname_db_pool_connections_in_use": "gauge", "realname_db_pool_connections_open": "gauge",
 }
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture(scope="module")
@@ -43,21 +43,7 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Counter,
 
 
 def scrape(server: Counter, token: str | None = TOKEN) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.get(server.url + "/metrics", headers=headers, timeout=30)
-
-
-def samples(text: str) -> tuple[dict[str, str], Samples]:
-    types, values = {}, {}
-    for family in text_string_to_metric_families(text):
-        types[family.name] = family.type
-        for s in family.samples:
-            values[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return types, values
-
-
-def value(values: Samples, name: str, **labels: str) -> float:
-    return values.get((name, tuple(sorted(labels.items()))), 0.0)
+    return scrape_url(server.url, token)
 
 
 def test_the_metrics_after_a_whole_registration(workers: tuple[Counter, Counter]) -> None:

@@ -29,6 +29,7 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 from playwright.sync_api import Page, expect
+from tests.operations.scrape import samples, scrape, value
 from tests.registry_support import prc_card
 from tests.support import need_data
 from tests.web.browser import (
@@ -215,24 +216,20 @@ def assert_metrics_after_one_registration(server: WebServer) -> None:
     """What the operations team's scraper sees after this counter's registration (the names and types are
     checked in full in tests/operations/test_metrics.py): the kiosk's requests by route, its live check and
     decision, the audit log's size; refused without the token."""
-    import httpx
-    from prometheus_client.parser import text_string_to_metric_families
-
-    assert httpx.get(server.url + "/metrics", timeout=30).status_code == 401
-    r = httpx.get(server.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+    assert scrape(server.url, None).status_code == 401
+    r = scrape(server.url, METRICS_TOKEN)
     assert r.status_code == 200, r.text
-    values = {(s.name, tuple(sorted(s.labels.items()))): s.value
-              for family in text_string_to_metric_families(r.text) for s in family.samples}
+    _, values = samples(r.text)
 
-    def value(name: str, **labels: str) -> float:
-        return values.get((name, tuple(sorted(labels.items()))), 0.0)
-
-    assert value("realname_http_requests_total", method="POST", route="/v1/registrations", status="201") == 1
-    assert value("realname_http_request_duration_seconds_count", method="POST",
+    assert value(values, "realname_http_requests_total", method="POST", route="/v1/registrations",
+                 status="201") == 1
+    assert value(values, "realname_http_request_duration_seconds_count", method="POST",
                  route="/v1/verifications/{verification_id}/capture") >= 1
-    assert value("realname_decisions_total", outcome="pass") >= 1
-    assert value("realname_live_check_seconds_count") >= 1 and value("realname_compare_seconds_count") >= 1
-    assert value("realname_audit_events") > 0 and value("realname_db_pool_connections_open") >= 1
+    assert value(values, "realname_decisions_total", outcome="pass") >= 1
+    assert value(values, "realname_live_check_seconds_count") >= 1
+    assert value(values, "realname_compare_seconds_count") >= 1
+    assert value(values, "realname_audit_events") > 0
+    assert value(values, "realname_db_pool_connections_open") >= 1
 
 
 def test_a_camera_that_cannot_answer_the_screen_light_is_refused(server: WebServer, launch: BrowserFactory,
